@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -37,10 +38,20 @@ def fold_label(text: str) -> str:
 
 
 def hashtag_form(label: str) -> str:
-    """Return a label as a tappable Telegram hashtag: `Russia-Ukraine War` -> `#Russia_Ukraine_War`."""
+    """Return the tappable Telegram hashtag of a label: `Power grid` -> `#Power_grid`."""
     return "#" + "_".join(_words(unicodedata.normalize("NFKC", label)))
 
 
 def clean_label(text: str) -> str:
     """Return a label as it is displayed: no leading '#', single spaces, trimmed."""
     return " ".join(text.strip().lstrip("#").split())
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A stored hashtag or theme: `key` is its folded form, `name` how it is displayed."""
+
+    id: int
+    kind: LabelKind
+    key: str
+    name: str

@@ -1,0 +1,339 @@
+"""Repositories: queries in, domain dataclasses out. They never commit; the caller's
+transaction does."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.articles import Article
+from bot.domain.labels import Label, LabelKind, fold_label
+from bot.domain.records import Chat, IngestOutcome, StoredArticle
+from storage.dialect import insert_ignoring_conflicts
+from storage.models import ArticleLabelRow, ArticleRow, ChatRow, LabelRow, SubscriptionRow
+
+# Rows per INSERT statement: large enough to amortise round trips, small enough to stay under
+# SQLite's and asyncpg's bound-parameter limits.
+_CHUNK = 500
+
+LabelKey = tuple[str, str]  # (kind, folded key)
+
+
+class Repos:
+    """The repositories of one transaction."""
+
+    def __init__(self, session: AsyncSession, dialect: str) -> None:
+        self.session = session
+        self.articles = ArticleRepository(session, dialect)
+        self.labels = LabelRepository(session, dialect)
+        self.chats = ChatRepository(session, dialect)
+        self.subscriptions = SubscriptionRepository(session, dialect)
+
+
+class LabelRepository:
+    """Hashtags and themes, looked up by their folded key."""
+
+    def __init__(self, session: AsyncSession, dialect: str) -> None:
+        self._session = session
+        self._dialect = dialect
+
+    async def ensure(
+        self, wanted: dict[LabelKey, str], known: dict[LabelKey, int] | None = None
+    ) -> dict[LabelKey, int]:
+        """Return ids for (kind, key) -> display name, creating missing labels; `known` caches."""
+        cache = known if known is not None else {}
+        missing = {k: name for k, name in wanted.items() if k not in cache}
+        if missing:
+            stmt = insert_ignoring_conflicts(self._dialect, LabelRow, "kind", "key")
+            rows = [
+                {"kind": kind, "key": key, "name": name} for (kind, key), name in missing.items()
+            ]
+            for start in range(0, len(rows), _CHUNK):
+                await self._session.execute(stmt, rows[start : start + _CHUNK])
+            keys = list(missing)
+            for start in range(0, len(keys), _CHUNK):
+                part = keys[start : start + _CHUNK]
+                result = await self._session.execute(
+                    select(LabelRow.kind, LabelRow.key, LabelRow.id).where(
+                        LabelRow.key.in_({key for _, key in part})
+                    )
+                )
+                for kind, key, label_id in result:
+                    cache[(kind, key)] = label_id
+        return {k: cache[k] for k in wanted}
+
+    async def find(self, text: str, kind: LabelKind | None = None) -> list[Label]:
+        """Return the labels whose folded key equals that of `text` (tags before themes)."""
+        key = fold_label(text)
+        if not key:
+            return []
+        stmt = select(LabelRow).where(LabelRow.key == key)
+        if kind is not None:
+            stmt = stmt.where(LabelRow.kind == kind.value)
+        rows = (await self._session.scalars(stmt.order_by(LabelRow.kind.desc()))).all()
+        return [_label(row) for row in rows]
+
+    async def get(self, label_id: int) -> Label | None:
+        """Return one label by id."""
+        row = await self._session.get(LabelRow, label_id)
+        return None if row is None else _label(row)
+
+
+class ArticleRepository:
+    """Articles with their labels."""
+
+    def __init__(self, session: AsyncSession, dialect: str) -> None:
+        self._session = session
+        self._dialect = dialect
+
+    async def add_many(
+        self,
+        articles: Sequence[Article],
+        now: datetime,
+        label_cache: dict[LabelKey, int] | None = None,
+    ) -> IngestOutcome:
+        """Store articles that are not known yet (by content hash); report what was new."""
+        unique: dict[str, Article] = {}
+        for article in articles:
+            unique.setdefault(article.content_hash, article)
+        if not unique:
+            return IngestOutcome(new_ids=(), known=len(articles))
+        wanted: dict[LabelKey, str] = {}
+        for article in unique.values():
+            for kind, name in _labels_of(article):
+                key = fold_label(name)
+                if key:
+                    wanted.setdefault((kind.value, key), name)
+        label_ids = await LabelRepository(self._session, self._dialect).ensure(wanted, label_cache)
+
+        insert_articles = insert_ignoring_conflicts(self._dialect, ArticleRow, "content_hash").returning(
+            ArticleRow.id, ArticleRow.content_hash
+        )
+        rows = [
+            {
+                "content_hash": article.content_hash,
+                "title": article.title,
+                "takeaways": list(article.takeaways),
+                "retelling": "\n".join(article.retelling),
+                "entity_graph": article.entity_graph,
+                "url": article.url,
+                "published_at": article.published_at,
+                "ingested_at": now,
+                "sort_at": article.published_at or now,
+            }
+            for article in unique.values()
+        ]
+        new: dict[str, int] = {}
+        for start in range(0, len(rows), _CHUNK):
+            result = await self._session.execute(insert_articles, rows[start : start + _CHUNK])
+            new.update((content, article_id) for article_id, content in result)
+
+        links = []
+        for content, article_id in new.items():
+            article = unique[content]
+            sort_at = article.published_at or now
+            seen: set[int] = set()
+            for position, (kind, name) in enumerate(_labels_of(article)):
+                label_id = label_ids.get((kind.value, fold_label(name)))
+                if label_id is None or label_id in seen:
+                    continue
+                seen.add(label_id)
+                links.append(
+                    {
+                        "article_id": article_id,
+                        "label_id": label_id,
+                        "sort_at": sort_at,
+                        "position": position,
+                    }
+                )
+        for start in range(0, len(links), _CHUNK):
+            await self._session.execute(insert(ArticleLabelRow), links[start : start + _CHUNK])
+        new_ids = tuple(sorted(new.values()))
+        return IngestOutcome(new_ids=new_ids, known=len(articles) - len(new_ids))
+
+    async def get(self, article_id: int) -> StoredArticle | None:
+        """Return one article by id, or None if there is no such article."""
+        found = await self.get_many([article_id])
+        return found[0] if found else None
+
+    async def get_many(self, article_ids: Iterable[int]) -> list[StoredArticle]:
+        """Return the articles with these ids, in the order given (missing ones left out)."""
+        ids = list(dict.fromkeys(article_ids))
+        if not ids:
+            return []
+        rows = (
+            await self._session.scalars(select(ArticleRow).where(ArticleRow.id.in_(ids)))
+        ).all()
+        labels: dict[int, list[tuple[str, str]]] = defaultdict(list)
+        result = await self._session.execute(
+            select(ArticleLabelRow.article_id, LabelRow.kind, LabelRow.name)
+            .join(LabelRow, LabelRow.id == ArticleLabelRow.label_id)
+            .where(ArticleLabelRow.article_id.in_(ids))
+            .order_by(ArticleLabelRow.article_id, ArticleLabelRow.position)
+        )
+        for article_id, kind, name in result:
+            labels[article_id].append((kind, name))
+        by_id = {row.id: _stored(row, labels[row.id]) for row in rows}
+        return [by_id[i] for i in ids if i in by_id]
+
+    async def latest_for_labels(
+        self, label_ids: Sequence[int], *, limit: int, offset: int = 0
+    ) -> list[StoredArticle]:
+        """Return the newest articles carrying any of these labels, newest first."""
+        if not label_ids:
+            return []
+        newest = func.max(ArticleLabelRow.sort_at)
+        stmt = (
+            select(ArticleLabelRow.article_id)
+            .where(ArticleLabelRow.label_id.in_(label_ids))
+            .group_by(ArticleLabelRow.article_id)
+            .order_by(newest.desc(), ArticleLabelRow.article_id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        if len(label_ids) == 1:
+            # One label: the index (label_id, published_at, article_id) already gives the order.
+            stmt = (
+                select(ArticleLabelRow.article_id)
+                .where(ArticleLabelRow.label_id == label_ids[0])
+                .order_by(ArticleLabelRow.sort_at.desc(), ArticleLabelRow.article_id.desc())
+                .limit(limit)
+                .offset(offset)
+            )
+        ids = (await self._session.scalars(stmt)).all()
+        return await self.get_many(ids)
+
+    async def search(self, text: str, *, limit: int, offset: int = 0) -> list[StoredArticle]:
+        """Return the newest articles carrying the hashtag or theme `text` (folded)."""
+        labels = await LabelRepository(self._session, self._dialect).find(text)
+        return await self.latest_for_labels(
+            [label.id for label in labels], limit=limit, offset=offset
+        )
+
+    async def count(self) -> int:
+        """Return how many articles are stored."""
+        return int(await self._session.scalar(select(func.count()).select_from(ArticleRow)) or 0)
+
+
+class ChatRepository:
+    """Chats the bot has seen."""
+
+    def __init__(self, session: AsyncSession, dialect: str) -> None:
+        self._session = session
+        self._dialect = dialect
+
+    async def ensure(self, chat_id: int, chat_type: str, title: str | None, now: datetime) -> Chat:
+        """Return the chat, creating it on first contact."""
+        await self._session.execute(
+            insert_ignoring_conflicts(self._dialect, ChatRow, "id"),
+            [
+                {
+                    "id": chat_id,
+                    "type": chat_type,
+                    "title": title,
+                    "active": True,
+                    "created_at": now,
+                }
+            ],
+        )
+        row = await self._session.get(ChatRow, chat_id)
+        assert row is not None
+        return _chat(row)
+
+    async def get(self, chat_id: int) -> Chat | None:
+        """Return one chat, or None if the bot has never seen it."""
+        row = await self._session.get(ChatRow, chat_id)
+        return None if row is None else _chat(row)
+
+
+class SubscriptionRepository:
+    """Which labels each chat follows."""
+
+    def __init__(self, session: AsyncSession, dialect: str) -> None:
+        self._session = session
+        self._dialect = dialect
+
+    async def add(self, chat_id: int, label_ids: Iterable[int], now: datetime) -> list[int]:
+        """Subscribe the chat to these labels; return the ids that were not subscribed before."""
+        wanted = list(dict.fromkeys(label_ids))
+        before = set(await self._label_ids(chat_id))
+        new = [label_id for label_id in wanted if label_id not in before]
+        if new:
+            await self._session.execute(
+                insert_ignoring_conflicts(self._dialect, SubscriptionRow, "chat_id", "label_id"),
+                [
+                    {"chat_id": chat_id, "label_id": label_id, "created_at": now}
+                    for label_id in new
+                ],
+            )
+        return new
+
+    async def remove(self, chat_id: int, label_ids: Iterable[int]) -> list[int]:
+        """Unsubscribe the chat from these labels; return the ids that were subscribed."""
+        wanted = set(label_ids)
+        present = [label_id for label_id in await self._label_ids(chat_id) if label_id in wanted]
+        if present:
+            await self._session.execute(
+                delete(SubscriptionRow).where(
+                    SubscriptionRow.chat_id == chat_id, SubscriptionRow.label_id.in_(present)
+                )
+            )
+        return present
+
+    async def for_chat(self, chat_id: int) -> list[Label]:
+        """Return the chat's labels, in the order they were added."""
+        rows = (
+            await self._session.scalars(
+                select(LabelRow)
+                .join(SubscriptionRow, SubscriptionRow.label_id == LabelRow.id)
+                .where(SubscriptionRow.chat_id == chat_id)
+                .order_by(SubscriptionRow.created_at, LabelRow.id)
+            )
+        ).all()
+        return [_label(row) for row in rows]
+
+    async def _label_ids(self, chat_id: int) -> list[int]:
+        return list(
+            (
+                await self._session.scalars(
+                    select(SubscriptionRow.label_id).where(SubscriptionRow.chat_id == chat_id)
+                )
+            ).all()
+        )
+
+
+def _label(row: LabelRow) -> Label:
+    return Label(id=row.id, kind=LabelKind(row.kind), key=row.key, name=row.name)
+
+
+def _chat(row: ChatRow) -> Chat:
+    return Chat(
+        id=row.id, type=row.type, title=row.title, timezone=row.timezone, active=row.active
+    )
+
+
+def _stored(row: ArticleRow, labels: list[tuple[str, str]]) -> StoredArticle:
+    article = Article(
+        title=row.title,
+        tags=tuple(name for kind, name in labels if kind == LabelKind.TAG.value),
+        takeaways=tuple(row.takeaways),
+        retelling=tuple(row.retelling.split("\n")),
+        themes=tuple(name for kind, name in labels if kind == LabelKind.THEME.value),
+        entity_graph=row.entity_graph,
+        url=row.url,
+        published_at=row.published_at,
+        content_hash=row.content_hash,
+    )
+    return StoredArticle(
+        id=row.id, article=article, published_at=row.sort_at, ingested_at=row.ingested_at
+    )
+
+
+def _labels_of(article: Article) -> list[tuple[LabelKind, str]]:
+    return [(LabelKind.TAG, name) for name in article.tags] + [
+        (LabelKind.THEME, name) for name in article.themes
+    ]

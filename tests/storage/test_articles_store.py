@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.domain.articles import Article
+from storage.database import Database
+from tests.conftest import FIXED_NOW
+
+
+def make_article(title: str, tags: tuple[str, ...] = ("Kyiv",), **extra: object) -> Article:
+    fields: dict[str, object] = {
+        "title": title,
+        "tags": tags,
+        "takeaways": (f"{title}: first takeaway", "second takeaway"),
+        "retelling": (f"{title} paragraph one.", "Paragraph two with <b> & \"quotes\"."),
+        "themes": ("Energy Security",),
+    }
+    fields.update(extra)
+    return Article(**fields)  # type: ignore[arg-type]
+
+
+async def test_same_article_ingested_twice_is_stored_once(db: Database) -> None:
+    article = make_article("Strikes on the grid")
+    async with db.transaction() as repos:
+        first = await repos.articles.add_many([article], FIXED_NOW)
+    async with db.transaction() as repos:
+        second = await repos.articles.add_many([article, article], FIXED_NOW)
+        count = await repos.articles.count()
+    assert len(first.new_ids) == 1
+    assert first.known == 0
+    assert second.new_ids == ()
+    assert second.known == 2
+    assert count == 1
+
+
+async def test_stored_article_reads_back_as_written(db: Database) -> None:
+    article = make_article(
+        "Київ <script>alert(1)</script> & more",
+        tags=("Київ", "Russia-Ukraine War", "Power grid"),
+        entity_graph="No entity connections available yet for this article.",
+    )
+    async with db.transaction() as repos:
+        outcome = await repos.articles.add_many([article], FIXED_NOW)
+    async with db.transaction() as repos:
+        stored = await repos.articles.get(outcome.new_ids[0])
+    assert stored is not None
+    assert stored.article == article
+    assert stored.article.content_hash == article.content_hash
+    assert stored.ingested_at == FIXED_NOW
+
+
+@pytest.mark.parametrize("query", ["peace-talks", "#Peace_talks", "PEACE TALKS", "peace  talks"])
+async def test_search_folds_the_label_however_it_is_typed(db: Database, query: str) -> None:
+    async with db.transaction() as repos:
+        await repos.articles.add_many(
+            [
+                make_article("Talks resume", tags=("Peace talks", "Geneva")),
+                make_article("Unrelated", tags=("Sports",)),
+            ],
+            FIXED_NOW,
+        )
+    async with db.transaction() as repos:
+        found = await repos.articles.search(query, limit=10)
+    assert [stored.article.title for stored in found] == ["Talks resume"]
+
+
+@pytest.mark.parametrize("query", ["КИЇВ", "київ", "#Київ", "Київ"])
+async def test_cyrillic_labels_fold_beyond_ascii(db: Database, query: str) -> None:
+    async with db.transaction() as repos:
+        await repos.articles.add_many([make_article("Столиця", tags=("Київ",))], FIXED_NOW)
+    async with db.transaction() as repos:
+        found = await repos.articles.search(query, limit=10)
+    assert [stored.article.title for stored in found] == ["Столиця"]
+
+
+async def test_search_finds_themes_and_returns_newest_first(db: Database) -> None:
+    articles = [
+        make_article(f"Story {n}", tags=(f"tag{n}",), published_at=FIXED_NOW - timedelta(hours=n))
+        for n in range(5)
+    ]
+    async with db.transaction() as repos:
+        await repos.articles.add_many(articles, FIXED_NOW)
+    async with db.transaction() as repos:
+        found = await repos.articles.search("energy-security", limit=3)
+        page_two = await repos.articles.search("ENERGY SECURITY", limit=3, offset=3)
+    assert [s.article.title for s in found] == ["Story 0", "Story 1", "Story 2"]
+    assert [s.article.title for s in page_two] == ["Story 3", "Story 4"]
+
+
+async def test_label_spelling_variants_share_one_label(db: Database) -> None:
+    async with db.transaction() as repos:
+        await repos.articles.add_many(
+            [
+                make_article("One", tags=("Peace talks",)),
+                make_article("Two", tags=("peace-talks",)),
+            ],
+            FIXED_NOW,
+        )
+        labels = await repos.labels.find("PEACE_TALKS")
+    assert [(label.kind.value, label.name) for label in labels] == [("tag", "Peace talks")]
+
+
+async def test_subscriptions_add_and_remove_report_what_changed(db: Database) -> None:
+    async with db.transaction() as repos:
+        await repos.articles.add_many([make_article("One", tags=("Kyiv", "Power grid"))], FIXED_NOW)
+        await repos.chats.ensure(42, "private", None, FIXED_NOW)
+        kyiv = (await repos.labels.find("kyiv"))[0]
+        grid = (await repos.labels.find("power grid"))[0]
+        assert await repos.subscriptions.add(42, [kyiv.id, grid.id], FIXED_NOW) == [
+            kyiv.id,
+            grid.id,
+        ]
+        assert await repos.subscriptions.add(42, [kyiv.id], FIXED_NOW) == []
+    async with db.transaction() as repos:
+        assert await repos.subscriptions.remove(42, [kyiv.id]) == [kyiv.id]
+        assert await repos.subscriptions.remove(42, [kyiv.id]) == []
+        assert [label.name for label in await repos.subscriptions.for_chat(42)] == ["Power grid"]
+
+
+async def test_failed_unit_of_work_leaves_nothing_behind(db: Database) -> None:
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as repos:
+            await repos.articles.add_many([make_article("Half done")], FIXED_NOW)
+            raise RuntimeError("crash in the middle")
+    async with db.transaction() as repos:
+        assert await repos.articles.count() == 0
+
+
+async def test_naive_datetimes_are_refused(db: Database) -> None:
+    naive = datetime(2026, 1, 1)  # noqa: DTZ001 - the point of the test
+    with pytest.raises(Exception, match="naive"):
+        async with db.transaction() as repos:
+            await repos.articles.add_many([make_article("Naive")], naive)
+    assert FIXED_NOW.tzinfo is UTC
+
+
+async def test_upgrade_twice_is_harmless(db: Database) -> None:
+    await db.upgrade()
+    await db.upgrade()
+    await db.ping()
