@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
-from storage.models import Base
+from storage.models import Base, table_of
 
 
 def insert_ignoring_conflicts(dialect_name: str, table: type[Base], *columns: str) -> Insert:
     """Return an INSERT that skips rows whose `columns` already exist (ON CONFLICT DO NOTHING)."""
     if dialect_name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing(index_elements=list(columns))
-    return sqlite.insert(table).on_conflict_do_nothing(index_elements=list(columns))
+        return postgresql.insert(table_of(table)).on_conflict_do_nothing(
+            index_elements=list(columns)
+        )
+    return sqlite.insert(table_of(table)).on_conflict_do_nothing(index_elements=list(columns))
 
 
 def upsert(
@@ -22,7 +25,7 @@ def upsert(
 ) -> Insert:
     """Return an INSERT that updates `update` columns when a row with `conflict` exists."""
     if dialect_name == "postgresql":
-        pg = postgresql.insert(table)
+        pg = postgresql.insert(table_of(table))
         return pg.on_conflict_do_update(
             index_elements=list(conflict),
             set_={
@@ -30,7 +33,7 @@ def upsert(
                 for name, value in update.items()
             },
         )
-    lite = sqlite.insert(table)
+    lite = sqlite.insert(table_of(table))
     return lite.on_conflict_do_update(
         index_elements=list(conflict),
         set_={
@@ -38,3 +41,31 @@ def upsert(
             for name, value in update.items()
         },
     )
+
+
+def bulk_insert_sql(
+    dialect_name: str, table: str, columns: tuple[str, ...], conflict: str | None = None
+) -> str:
+    """Return a driver-level INSERT for executemany, skipping rows that clash on `conflict`.
+
+    The hot ingest path uses it to skip SQLAlchemy's per-row parameter processing, which
+    costs more than the insert itself."""
+    if dialect_name == "postgresql":
+        marks = ", ".join(f"${n}" for n in range(1, len(columns) + 1))
+    else:
+        marks = ", ".join("?" for _ in columns)
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+    return sql if conflict is None else f"{sql} ON CONFLICT ({conflict}) DO NOTHING"
+
+
+def driver_datetime(dialect_name: str, value: datetime | None) -> datetime | str | None:
+    """Return an aware datetime as the driver takes it for a `UTCDateTime` column."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetimes are not stored; pass an aware UTC datetime")
+    value = value.astimezone(UTC)
+    if dialect_name == "postgresql":
+        return value
+    # The text form SQLAlchemy's SQLite DATETIME type writes and reads back.
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")

@@ -3,24 +3,44 @@ transaction does."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import partial
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.articles import Article
 from bot.domain.labels import Label, LabelKind, fold_label
 from bot.domain.records import Chat, IngestOutcome, StoredArticle
-from storage.dialect import insert_ignoring_conflicts
-from storage.models import ArticleLabelRow, ArticleRow, ChatRow, LabelRow, SubscriptionRow
+from storage.dialect import bulk_insert_sql, driver_datetime, insert_ignoring_conflicts
+from storage.models import (
+    ArticleLabelRow,
+    ArticleRow,
+    ChatRow,
+    LabelRow,
+    SubscriptionRow,
+)
 
 # Rows per INSERT statement: large enough to amortise round trips, small enough to stay under
 # SQLite's and asyncpg's bound-parameter limits.
 _CHUNK = 500
 
 LabelKey = tuple[str, str]  # (kind, folded key)
+_LINK_COLUMNS = ("article_id", "label_id", "sort_key", "position")
+_ARTICLE_COLUMNS = (
+    "content_hash",
+    "title",
+    "takeaways",
+    "retelling",
+    "entity_graph",
+    "url",
+    "published_at",
+    "ingested_at",
+    "sort_at",
+)
 
 
 class Repos:
@@ -110,50 +130,74 @@ class ArticleRepository:
                     wanted.setdefault((kind.value, key), name)
         label_ids = await LabelRepository(self._session, self._dialect).ensure(wanted, label_cache)
 
-        insert_articles = insert_ignoring_conflicts(self._dialect, ArticleRow, "content_hash").returning(
-            ArticleRow.id, ArticleRow.content_hash
-        )
-        rows = [
-            {
-                "content_hash": article.content_hash,
-                "title": article.title,
-                "takeaways": list(article.takeaways),
-                "retelling": "\n".join(article.retelling),
-                "entity_graph": article.entity_graph,
-                "url": article.url,
-                "published_at": article.published_at,
-                "ingested_at": now,
-                "sort_at": article.published_at or now,
-            }
-            for article in unique.values()
-        ]
+        known = await self._existing(list(unique))
+        fresh = [article for content, article in unique.items() if content not in known]
         new: dict[str, int] = {}
-        for start in range(0, len(rows), _CHUNK):
-            result = await self._session.execute(insert_articles, rows[start : start + _CHUNK])
-            new.update((content, article_id) for article_id, content in result)
+        if fresh:
+            stamp = partial(driver_datetime, self._dialect)
+            connection = await self._session.connection()
+            await connection.exec_driver_sql(
+                bulk_insert_sql(self._dialect, "articles", _ARTICLE_COLUMNS, "content_hash"),
+                [
+                    (
+                        article.content_hash,
+                        article.title,
+                        json.dumps(list(article.takeaways), ensure_ascii=False),
+                        "\n".join(article.retelling),
+                        article.entity_graph,
+                        article.url,
+                        stamp(article.published_at),
+                        stamp(now),
+                        stamp(article.published_at or now),
+                    )
+                    for article in fresh
+                ],
+            )
+            new = await self._ids_of([article.content_hash for article in fresh])
 
-        links = []
+        links: list[tuple[int, int, int, int]] = []
         for content, article_id in new.items():
             article = unique[content]
-            sort_at = article.published_at or now
+            sort_key = sort_key_of(article.published_at or now)
             seen: set[int] = set()
             for position, (kind, name) in enumerate(_labels_of(article)):
                 label_id = label_ids.get((kind.value, fold_label(name)))
                 if label_id is None or label_id in seen:
                     continue
                 seen.add(label_id)
-                links.append(
-                    {
-                        "article_id": article_id,
-                        "label_id": label_id,
-                        "sort_at": sort_at,
-                        "position": position,
-                    }
-                )
-        for start in range(0, len(links), _CHUNK):
-            await self._session.execute(insert(ArticleLabelRow), links[start : start + _CHUNK])
+                links.append((article_id, label_id, sort_key, position))
+        if links:
+            connection = await self._session.connection()
+            await connection.exec_driver_sql(
+                bulk_insert_sql(
+                    self._dialect, "article_labels", _LINK_COLUMNS, "article_id, label_id"
+                ),
+                links,
+            )
         new_ids = tuple(sorted(new.values()))
         return IngestOutcome(new_ids=new_ids, known=len(articles) - len(new_ids))
+
+    async def _existing(self, hashes: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(hashes), _CHUNK):
+            part = hashes[start : start + _CHUNK]
+            result = await self._session.scalars(
+                select(ArticleRow.content_hash).where(ArticleRow.content_hash.in_(part))
+            )
+            found.update(result)
+        return found
+
+    async def _ids_of(self, hashes: list[str]) -> dict[str, int]:
+        ids: dict[str, int] = {}
+        for start in range(0, len(hashes), _CHUNK):
+            part = hashes[start : start + _CHUNK]
+            result = await self._session.execute(
+                select(ArticleRow.content_hash, ArticleRow.id).where(
+                    ArticleRow.content_hash.in_(part)
+                )
+            )
+            ids.update((content, article_id) for content, article_id in result)
+        return ids
 
     async def get(self, article_id: int) -> StoredArticle | None:
         """Return one article by id, or None if there is no such article."""
@@ -186,7 +230,7 @@ class ArticleRepository:
         """Return the newest articles carrying any of these labels, newest first."""
         if not label_ids:
             return []
-        newest = func.max(ArticleLabelRow.sort_at)
+        newest = func.max(ArticleLabelRow.sort_key)
         stmt = (
             select(ArticleLabelRow.article_id)
             .where(ArticleLabelRow.label_id.in_(label_ids))
@@ -200,7 +244,7 @@ class ArticleRepository:
             stmt = (
                 select(ArticleLabelRow.article_id)
                 .where(ArticleLabelRow.label_id == label_ids[0])
-                .order_by(ArticleLabelRow.sort_at.desc(), ArticleLabelRow.article_id.desc())
+                .order_by(ArticleLabelRow.sort_key.desc(), ArticleLabelRow.article_id.desc())
                 .limit(limit)
                 .offset(offset)
             )
@@ -304,6 +348,11 @@ class SubscriptionRepository:
                 )
             ).all()
         )
+
+
+def sort_key_of(moment: datetime) -> int:
+    """Return the integer that orders articles newest-first in article_labels."""
+    return int(moment.timestamp() * 1_000_000)
 
 
 def _label(row: LabelRow) -> Label:

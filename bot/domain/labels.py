@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 
 class LabelKind(StrEnum):
@@ -30,6 +31,8 @@ def _words(text: str) -> list[str]:
     return words
 
 
+# Labels repeat across articles and messages; folding is pure, so remember recent results.
+@lru_cache(maxsize=65_536)
 def fold_label(text: str) -> str:
     """Return the comparison key of a label: case-folded, separators unified, no leading '#'."""
     folded = unicodedata.normalize("NFKC", text).casefold()

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -14,7 +14,7 @@ def make_article(title: str, tags: tuple[str, ...] = ("Kyiv",), **extra: object)
         "title": title,
         "tags": tags,
         "takeaways": (f"{title}: first takeaway", "second takeaway"),
-        "retelling": (f"{title} paragraph one.", "Paragraph two with <b> & \"quotes\"."),
+        "retelling": (f"{title} paragraph one.", 'Paragraph two with <b> & "quotes".'),
         "themes": ("Energy Security",),
     }
     fields.update(extra)
@@ -104,7 +104,9 @@ async def test_label_spelling_variants_share_one_label(db: Database) -> None:
 
 async def test_subscriptions_add_and_remove_report_what_changed(db: Database) -> None:
     async with db.transaction() as repos:
-        await repos.articles.add_many([make_article("One", tags=("Kyiv", "Power grid"))], FIXED_NOW)
+        await repos.articles.add_many(
+            [make_article("One", tags=("Kyiv", "Power grid"))], FIXED_NOW
+        )
         await repos.chats.ensure(42, "private", None, FIXED_NOW)
         kyiv = (await repos.labels.find("kyiv"))[0]
         grid = (await repos.labels.find("power grid"))[0]
@@ -120,20 +122,26 @@ async def test_subscriptions_add_and_remove_report_what_changed(db: Database) ->
 
 
 async def test_failed_unit_of_work_leaves_nothing_behind(db: Database) -> None:
-    with pytest.raises(RuntimeError):
+    async def crash_halfway() -> None:
         async with db.transaction() as repos:
             await repos.articles.add_many([make_article("Half done")], FIXED_NOW)
             raise RuntimeError("crash in the middle")
+
+    with pytest.raises(RuntimeError):
+        await crash_halfway()
     async with db.transaction() as repos:
         assert await repos.articles.count() == 0
 
 
 async def test_naive_datetimes_are_refused(db: Database) -> None:
     naive = datetime(2026, 1, 1)  # noqa: DTZ001 - the point of the test
-    with pytest.raises(Exception, match="naive"):
+
+    async def store_naive() -> None:
         async with db.transaction() as repos:
             await repos.articles.add_many([make_article("Naive")], naive)
-    assert FIXED_NOW.tzinfo is UTC
+
+    with pytest.raises(ValueError, match="naive"):
+        await store_naive()
 
 
 async def test_upgrade_twice_is_harmless(db: Database) -> None:

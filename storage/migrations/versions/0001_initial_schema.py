@@ -40,7 +40,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("articles", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_articles_ingested_at"), ["ingested_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_articles_sort_at"), ["sort_at"], unique=False)
 
     op.create_table(
         "chats",
@@ -77,7 +76,7 @@ def upgrade() -> None:
         sa.Column(
             "label_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
-        sa.Column("sort_at", storage.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sort_key", sa.BigInteger(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["article_id"],
@@ -95,7 +94,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("article_labels", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_article_labels_label_newest", ["label_id", "sort_at", "article_id"], unique=False
+            "ix_article_labels_label_newest", ["label_id", "sort_key", "article_id"], unique=False
         )
 
     op.create_table(
@@ -138,7 +137,6 @@ def downgrade() -> None:
     op.drop_table("labels")
     op.drop_table("chats")
     with op.batch_alter_table("articles", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_articles_sort_at"))
         batch_op.drop_index(batch_op.f("ix_articles_ingested_at"))
 
     op.drop_table("articles")

@@ -1,0 +1,227 @@
+"""The `digestbot` command: one entry point, a subcommand for each job."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot.config import Settings, describe_error
+from bot.logs import configure_logging
+
+EXIT_OK = 0
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+
+
+def utc_now() -> datetime:
+    """The real clock."""
+    return datetime.now(UTC)
+
+
+def load_settings() -> Settings:
+    """Read the settings; a bad value ends the program with one clear line and status 2."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        print(describe_error(error), file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
+
+
+def _run(coro: Coroutine[Any, Any, int]) -> int:
+    try:
+        return asyncio.run(coro)
+    except KeyboardInterrupt:
+        return 130
+
+
+# --- ingest, search, db ------------------------------------------------------------------------
+
+
+async def _ingest(settings: Settings, args: argparse.Namespace) -> int:
+    from tqdm import tqdm  # noqa: PLC0415 - keep `--help` fast
+
+    from bot.domain.articles import ArticleError  # noqa: PLC0415
+    from bot.ingest import ingest  # noqa: PLC0415
+    from storage.database import Database  # noqa: PLC0415
+
+    def refused(error: ArticleError) -> None:
+        tqdm.write(f"refused {error}", file=sys.stderr)
+
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        report = await ingest(
+            db, args.paths, utc_now, on_refused=refused, progress=sys.stderr.isatty()
+        )
+    finally:
+        await db.dispose()
+    print(report.summary())
+    return EXIT_REFUSED if report.refused else EXIT_OK
+
+
+async def _search(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.database import Database  # noqa: PLC0415
+
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        async with db.transaction() as repos:
+            found = await repos.articles.search(args.query, limit=args.limit)
+    finally:
+        await db.dispose()
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": stored.id,
+                        "title": stored.article.title,
+                        "tags": list(stored.article.tags),
+                        "themes": list(stored.article.themes),
+                        "takeaways": list(stored.article.takeaways),
+                        "url": stored.article.url,
+                        "published_at": stored.published_at.isoformat(),
+                    }
+                    for stored in found
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return EXIT_OK
+    if not found:
+        print(f"No articles for {args.query!r}.")
+    for stored in found:
+        tags = " ".join(f"#{tag}" for tag in stored.article.tags)
+        print(f"{stored.id:>7}  {stored.published_at:%Y-%m-%d %H:%M}  {stored.article.title}")
+        if tags:
+            print(f"         {tags}")
+    return EXIT_OK
+
+
+async def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
+    from storage.database import Database  # noqa: PLC0415
+
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+    finally:
+        await db.dispose()
+    print("The database schema is up to date.")
+    return EXIT_OK
+
+
+async def _run_bot(settings: Settings, _args: argparse.Namespace) -> int:
+    print("digestbot run: the Telegram bot is not built yet; `digestbot ingest` and")
+    print("`digestbot search` work today. Settings in use:")
+    print(f"  DATABASE_URL={settings.database_url}")
+    print(f"  TELEGRAM_API_URL={settings.telegram_api_url}")
+    print(f"  BOT_TOKEN={'set' if settings.bot_token else 'not set'}")
+    return EXIT_OK
+
+
+async def _start(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.bot_token is None:
+        print("BOT_TOKEN is not set: the local sandbox will start here once it is built.")
+        print("Until then, try: digestbot ingest PATH... and digestbot search LABEL")
+        return EXIT_OK
+    return await _run_bot(settings, args)
+
+
+def _bench_ingest(args: argparse.Namespace) -> int:
+    from bot.bench import ingest_benchmark  # noqa: PLC0415
+
+    return ingest_benchmark(args.count, keep=args.keep)
+
+
+# --- parser ------------------------------------------------------------------------------------
+
+Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of `digestbot` and its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="digestbot",
+        description="A Telegram bot that delivers news digests. Settings come from the "
+        "environment or .env (see README).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run the bot (long polling)")
+    run.set_defaults(handler=_run_bot)
+
+    start = commands.add_parser(
+        "start",
+        help="what `make run` does: the bot when BOT_TOKEN is set, else the local sandbox",
+    )
+    start.set_defaults(handler=_start)
+
+    ingest = commands.add_parser(
+        "ingest",
+        help="store article files",
+        description="Store article files: files, directories (recursively, *.txt and *.jsonl) "
+        "or - for standard input. Exit status 0 when all were accepted, 1 when any was refused.",
+    )
+    ingest.add_argument("paths", nargs="+", metavar="PATH")
+    ingest.set_defaults(handler=_ingest)
+
+    search = commands.add_parser(
+        "search",
+        help="newest articles with a hashtag or theme",
+        description="Print the newest articles carrying a hashtag or theme. The label is "
+        "folded: 'peace-talks', '#Peace_talks' and 'PEACE TALKS' are the same.",
+    )
+    search.add_argument("query", metavar="QUERY")
+    search.add_argument("--limit", type=_positive, default=10, metavar="N")
+    search.add_argument("--json", action="store_true", help="print a JSON list")
+    search.set_defaults(handler=_search)
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    upgrade = db_commands.add_parser(
+        "upgrade", help="migrate the schema to the newest version (the bot also does on start)"
+    )
+    upgrade.set_defaults(handler=_db_upgrade)
+
+    bench = commands.add_parser("bench", help="benchmarks (see README)")
+    bench_commands = bench.add_subparsers(dest="bench_command", required=True, metavar="NAME")
+    bench_ingest = bench_commands.add_parser(
+        "ingest",
+        help="ingest rate against a plain executemany load",
+        description="Generate N synthetic article files, ingest them into a fresh SQLite "
+        "database, and compare with a plain load of the same files into one table.",
+    )
+    bench_ingest.add_argument("--count", type=_positive, default=10_000, metavar="N")
+    bench_ingest.add_argument("--keep", action="store_true", help="keep the generated files")
+    bench_ingest.set_defaults(sync_handler=_bench_ingest)
+    return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the `digestbot` command."""
+    args = build_parser().parse_args(argv)
+    sync_handler = getattr(args, "sync_handler", None)
+    if sync_handler is not None:
+        raise SystemExit(sync_handler(args))
+    settings = load_settings()
+    configure_logging(settings.log_level_number, as_json=settings.log_json)
+    handler: Command = args.handler
+    raise SystemExit(_run(handler(settings, args)))

@@ -1,0 +1,240 @@
+"""The `digestbot` command as an operator uses it: ingest, search, settings errors."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import build_parser, main
+from bot.domain.articles import Article, format_article
+
+GOOD = Article(
+    title="Talks resume in Geneva after <b>strikes</b> & blackouts",
+    tags=("Kyiv", "Peace talks", "Power grid", "Київ"),
+    takeaways=("Delegations met for the first time in months.", "A truce is not agreed."),
+    retelling=("The talks began on Monday.", 'Both sides said "progress" was slow.'),
+    themes=("Diplomacy", "Energy Security"),
+)
+OTHER = Article(
+    title="Grid repairs continue",
+    tags=("Power grid",),
+    takeaways=("Crews restored heat to most districts.",),
+    retelling=("Repairs went on through the night.",),
+)
+
+
+def run_cli(
+    args: list[str], monkeypatch: pytest.MonkeyPatch, db_url: str, stdin: bytes = b""
+) -> int:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    code = exit_info.value.code
+    assert isinstance(code, int)
+    return code
+
+
+@pytest.fixture
+def articles(tmp_path: Path) -> Path:
+    folder = tmp_path / "incoming"
+    (folder / "nested").mkdir(parents=True)
+    (folder / "good.txt").write_text(format_article(GOOD), encoding="utf-8")
+    # The same article with a BOM and CRLF line ends is the same article.
+    crlf = "\ufeff" + format_article(GOOD).replace("\n", "\r\n")
+    (folder / "nested" / "same-again.txt").write_bytes(crlf.encode("utf-8"))
+    (folder / "nested" / "other.txt").write_text(format_article(OTHER), encoding="utf-8")
+    (folder / "notes.md").write_text("not an article, not picked up", encoding="utf-8")
+    return folder
+
+
+def test_ingest_stores_good_files_and_names_each_refused_one(
+    tmp_path: Path,
+    articles: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    db_url: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    broken = tmp_path / "broken.txt"
+    broken.write_text("A title only\n#Tag\n", encoding="utf-8")
+    binary = tmp_path / "image.txt"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    latin = tmp_path / "latin1.txt"
+    latin.write_bytes("Caf\xe9 news\n".encode("latin-1"))
+
+    code = run_cli(
+        ["ingest", str(articles), str(broken), str(binary), str(latin), "missing.txt"],
+        monkeypatch,
+        db_url,
+    )
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert out.strip().endswith("2 new, 1 already known, 4 refused")
+    refused = [line for line in err.splitlines() if line.startswith("refused ")]
+    assert len(refused) == 4
+    assert any(str(broken) in line and "Key Takeaways" in line for line in refused)
+    assert any(str(binary) in line and "binary" in line for line in refused)
+    assert any(str(latin) in line and "UTF-8" in line for line in refused)
+    assert any("missing.txt" in line and "no such file" in line for line in refused)
+    assert "Traceback" not in err
+    assert broken.exists()  # refused files are left where they are
+
+    assert run_cli(["ingest", str(articles)], monkeypatch, db_url) == 0
+    assert capsys.readouterr().out.strip() == "0 new, 3 already known, 0 refused"
+
+
+def test_ingest_reads_standard_input(
+    monkeypatch: pytest.MonkeyPatch, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run_cli(["ingest", "-"], monkeypatch, db_url, stdin=format_article(OTHER).encode())
+    assert code == 0
+    assert capsys.readouterr().out.strip() == "1 new, 0 already known, 0 refused"
+
+
+def test_ingest_json_lines_keeps_url_and_date_and_refuses_bad_lines(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    db_url: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    feed = tmp_path / "feed.jsonl"
+    lines = [
+        {
+            "title": "Older story",
+            "tags": ["Peace talks"],
+            "takeaways": ["First."],
+            "retelling": "Paragraph one.\nParagraph two.",
+            "url": "https://example.com/older",
+            "published_at": "2026-11-20T08:00:00+02:00",
+        },
+        {"title": "No takeaways", "tags": ["Peace talks"], "retelling": "Text."},
+        {
+            "title": "Newer story",
+            "tags": "#Peace talks #Kyiv",
+            "takeaways": ["Second."],
+            "retelling": ["Only paragraph."],
+            "published_at": "2026-11-23T08:00:00Z",
+        },
+    ]
+    feed.write_text(
+        "\n".join(json.dumps(line) for line in lines) + "\n{not json\n", encoding="utf-8"
+    )
+    assert run_cli(["ingest", str(feed)], monkeypatch, db_url) == 1
+    out, err = capsys.readouterr()
+    assert out.strip() == "2 new, 0 already known, 2 refused"
+    assert f"{feed}:2" in err
+    assert f"{feed}:4" in err
+
+    assert run_cli(["search", "peace talks", "--json"], monkeypatch, db_url) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert [item["title"] for item in found] == ["Newer story", "Older story"]
+    assert found[1]["url"] == "https://example.com/older"
+    assert found[1]["published_at"] == "2026-11-20T06:00:00+00:00"
+
+
+@pytest.mark.parametrize("query", ["peace-talks", "#Peace_talks", "PEACE TALKS", "КИЇВ"])
+def test_search_finds_the_same_articles_however_the_label_is_typed(
+    query: str,
+    articles: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    db_url: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    run_cli(["ingest", str(articles)], monkeypatch, db_url)
+    capsys.readouterr()
+    assert run_cli(["search", query, "--json"], monkeypatch, db_url) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert [item["title"] for item in found] == [GOOD.title]
+    item = found[0]
+    assert item["tags"] == list(GOOD.tags)
+    assert item["themes"] == list(GOOD.themes)
+    assert item["takeaways"] == list(GOOD.takeaways)
+    assert isinstance(item["id"], int)
+
+
+def test_search_without_match_says_so(
+    monkeypatch: pytest.MonkeyPatch, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_cli(["search", "nothing here"], monkeypatch, db_url) == 0
+    assert "No articles" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("DATABASE_URL", "mysql://localhost/db", "setting DATABASE_URL: must start with"),
+        ("LOG_LEVEL", "loud", "setting LOG_LEVEL: must be one of"),
+        ("ADMIN_IDS", "12,abc", "setting ADMIN_IDS: must be Telegram user ids"),
+        ("DEFAULT_TIMEZONE", "Mars/Olympus", "setting DEFAULT_TIMEZONE: must be an IANA"),
+        ("TELEGRAM_API_URL", "ftp://x", "setting TELEGRAM_API_URL: must be an http"),
+    ],
+)
+def test_a_bad_setting_is_one_clear_line_and_status_2(
+    name: str,
+    value: str,
+    expected: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["search", "kyiv"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(expected)
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_settings_come_from_a_dot_env_file_and_the_token_is_never_printed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BOT_TOKEN", raising=False)
+    token = "123456789:AAH-secret-token-value-abcdefghijklmno"
+    (tmp_path / ".env").write_text(
+        f"BOT_TOKEN={token}\nDATABASE_URL=sqlite:///{tmp_path}/x.db\nLOG_LEVEL=debug\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SystemExit):
+        main(["run"])
+    out, err = capsys.readouterr()
+    assert token not in out + err
+    assert "BOT_TOKEN=set" in out
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["run"],
+        ["start"],
+        ["ingest"],
+        ["search"],
+        ["db"],
+        ["db", "upgrade"],
+        ["bench", "ingest"],
+    ],
+)
+def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args([*command, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage: digestbot" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "args", [["ingest"], ["search"], ["search", "x", "--limit", "0"], ["frobnicate"]]
+)
+def test_usage_errors_exit_with_status_2(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 2
+    assert "usage:" in capsys.readouterr().err
