@@ -1,0 +1,136 @@
+"""Telegram's HTML parse mode and entity detection, without the HTTP layer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.localapi.errors import ApiError
+from bot.localapi.html import format_text, utf16_len
+
+
+def parse(text: str) -> tuple[str, list[dict[str, Any]]]:
+    formatted = format_text(text, parse_mode="HTML")
+    return formatted.text, formatted.entities
+
+
+def refusal(text: str) -> str:
+    with pytest.raises(ApiError) as caught:
+        format_text(text, parse_mode="HTML")
+    assert caught.value.error_code == 400
+    return caught.value.description
+
+
+def test_nested_tags_become_entities_over_plain_text() -> None:
+    text, entities = parse('<b>Kyiv <i>today</i></b> <a href="https://example.com/a">more</a>')
+    assert text == "Kyiv today more"
+    assert entities == [
+        {"offset": 0, "length": 10, "type": "bold"},
+        {"offset": 5, "length": 5, "type": "italic"},
+        {"offset": 11, "length": 4, "type": "text_link", "url": "https://example.com/a"},
+    ]
+
+
+def test_all_telegram_tags_are_accepted() -> None:
+    text, entities = parse(
+        "<strong>a</strong><em>b</em><u>c</u><ins>d</ins><s>e</s><strike>f</strike><del>g</del>"
+        '<span class="tg-spoiler">h</span><tg-spoiler>i</tg-spoiler><code>j</code>'
+        '<pre><code class="language-python">k</code></pre><blockquote>l</blockquote>'
+        "<blockquote expandable>m</blockquote>"
+        '<tg-emoji emoji-id="5368324170671202286">👍</tg-emoji>'
+    )
+    assert text == "abcdefghijklm👍"
+    types = [e["type"] for e in entities]
+    assert types == [
+        "bold",
+        "italic",
+        "underline",
+        "strikethrough",
+        "spoiler",
+        "code",
+        "pre",
+        "blockquote",
+        "expandable_blockquote",
+        "custom_emoji",
+    ]
+    assert entities[6]["language"] == "python"
+
+
+def test_offsets_are_counted_in_utf16_code_units() -> None:
+    text, entities = parse("😀 <b>жирный</b>")
+    assert text == "😀 жирный"
+    assert entities == [{"offset": 3, "length": 6, "type": "bold"}]
+
+
+def test_escaped_tags_show_as_text() -> None:
+    text, entities = parse("&lt;b&gt;not bold&lt;/b&gt; &amp; &quot;q&quot; &#65;&#x42;")
+    assert text == '<b>not bold</b> & "q" AB'
+    assert entities == []
+
+
+@pytest.mark.parametrize(
+    ("html", "reason"),
+    [
+        ("<script>alert(1)</script>", 'Unsupported start tag "script" at byte offset 0'),
+        ("<b>bold", 'Can\'t find end tag corresponding to start tag "b"'),
+        ("1 < 2", 'Unsupported start tag "" at byte offset 2'),
+        ("x<b", "Unclosed start tag at byte offset 1"),
+        ("</b>", "Unexpected end tag at byte offset 0"),
+        (
+            "<b><i>x</b></i>",
+            'Unmatched end tag at byte offset 7, expected "</i>", found "</b>"',
+        ),
+        ("<span>x</span>", 'Tag "span" must have class "tg-spoiler" at byte offset 0'),
+        ("Ж <br>", 'Unsupported start tag "br" at byte offset 3'),
+        ("a &nbsp; b", 'Unsupported HTML entity "&nbsp;" at byte offset 2'),
+    ],
+)
+def test_invalid_html_is_refused_with_telegrams_reason(html: str, reason: str) -> None:
+    assert refusal(html) == f"Bad Request: can't parse entities: {reason}"
+
+
+def test_bare_ampersand_and_greater_than_are_plain_text() -> None:
+    assert parse("Tom & Jerry > cats")[0] == "Tom & Jerry > cats"
+
+
+def test_text_is_trimmed_and_empty_text_refused() -> None:
+    assert parse("\n  <b> hi </b>  \n") == ("hi", [{"offset": 0, "length": 2, "type": "bold"}])
+    assert refusal("<b></b>") == "Bad Request: message text is empty"
+    assert refusal("  \n ") == "Bad Request: message text is empty"
+
+
+def test_other_parse_modes_are_refused() -> None:
+    with pytest.raises(ApiError, match="MarkdownV2 is not supported"):
+        format_text("*x*", parse_mode="MarkdownV2")
+    with pytest.raises(ApiError, match="unsupported parse_mode"):
+        format_text("x", parse_mode="rich")
+
+
+def test_hashtags_commands_mentions_and_urls_are_detected() -> None:
+    text, entities = parse(
+        "#Київ_2026 #123 /topic@digestbot_test_bot @newsroom https://example.com/a?b=1. "
+        "<code>#not_here</code>"
+    )
+    found = [(e["type"], text[e["offset"] : e["offset"] + e["length"]]) for e in entities]
+    assert found == [
+        ("hashtag", "#Київ_2026"),
+        ("bot_command", "/topic@digestbot_test_bot"),
+        ("mention", "@newsroom"),
+        ("url", "https://example.com/a?b=1"),
+        ("code", "#not_here"),
+    ]
+
+
+def test_formatting_is_split_around_detected_entities() -> None:
+    _, entities = parse("<b>see example.com now</b>")
+    assert entities == [
+        {"offset": 0, "length": 4, "type": "bold"},
+        {"offset": 4, "length": 11, "type": "url"},
+        {"offset": 4, "length": 11, "type": "bold"},
+        {"offset": 16, "length": 3, "type": "bold"},
+    ]
+
+
+def test_utf16_length_counts_surrogate_pairs() -> None:
+    assert utf16_len("a😀я") == 4
