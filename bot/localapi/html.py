@@ -9,6 +9,7 @@ Internally everything works on code point indices and is converted to UTF-16 at 
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 import unicodedata
@@ -67,6 +68,7 @@ _SIMPLE_TAGS = {
 _TAG_SPACE = frozenset(" \t\r\n\v\0")
 _NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _SPECIAL = re.compile(r"[<&]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 
 SPLITTABLE = frozenset({"bold", "italic", "underline", "strikethrough", "spoiler"})
 BLOCKQUOTES = frozenset({"blockquote", "expandable_blockquote"})
@@ -803,11 +805,16 @@ def _fix_entities(entities: list[Entity]) -> list[Entity]:
         key=_sort_key,
     )
     kept: list[Entity] = []
+    enclosing: list[Entity] = []  # kept entities containing the current position
     for entity in continuous:
-        enclosing = [k for k in kept if k.start <= entity.start < k.end]
-        if any(entity.end > k.end or k.type in ("pre", "code") for k in enclosing):
+        while enclosing and enclosing[-1].end <= entity.start:
+            enclosing.pop()
+        if enclosing and (
+            entity.end > enclosing[-1].end or any(k.type in ("pre", "code") for k in enclosing)
+        ):
             continue
         kept.append(entity)
+        enclosing.append(entity)
 
     quotes: list[Entity] = []
     for quote in sorted((e for e in entities if e.type in BLOCKQUOTES), key=_sort_key):
@@ -839,8 +846,12 @@ def _fix_entities(entities: list[Entity]) -> list[Entity]:
             else:
                 merged.append(entity.copy(entity.start, entity.end))
         for entity in merged:
-            cuts = [entity.start, *(b for b in borders if entity.start < b < entity.end)]
-            cuts.append(entity.end)
+            inner = borders[
+                bisect.bisect_right(borders, entity.start) : bisect.bisect_left(
+                    borders, entity.end
+                )
+            ]
+            cuts = [entity.start, *inner, entity.end]
             for a, b in itertools.pairwise(cuts):
                 if not any(p.start <= a and b <= p.end for p in pres):
                     pieces.append(entity.copy(a, b))
@@ -863,29 +874,14 @@ def _drop_whitespace_entities(text: str, entities: list[Entity]) -> list[Entity]
 
 
 def _clean_controls(text: str, entities: list[Entity]) -> str:
-    """Telegram drops ``\\r``, other control characters and a few direction overrides."""
-    bad = [
-        k
-        for k, c in enumerate(text)
-        if (c < " " and c not in "\t\n") or "\u2028" <= c <= "\u202e" or c == "\x7f"
-    ]
-    if not bad:
+    """Telegram drops ``\\r`` and the other control characters except tab and newline."""
+    if _CONTROL.search(text) is None:
         return text
-
-    def shift(pos: int) -> int:
-        lo, hi = 0, len(bad)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if bad[mid] < pos:
-                lo = mid + 1
-            else:
-                hi = mid
-        return pos - lo
-
+    bad = [match.start() for match in _CONTROL.finditer(text)]
     for entity in entities:
-        entity.start, entity.end = shift(entity.start), shift(entity.end)
-    bad_set = set(bad)
-    return "".join(c for k, c in enumerate(text) if k not in bad_set)
+        entity.start -= bisect.bisect_left(bad, entity.start)
+        entity.end -= bisect.bisect_left(bad, entity.end)
+    return _CONTROL.sub("", text)
 
 
 def _utf16_converter(text: str) -> Callable[[int], int]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import itertools
 import json
 import logging
@@ -22,7 +23,7 @@ from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import aiohttp
 from aiohttp import web
@@ -46,6 +47,7 @@ from bot.localapi.state import (
 __all__ = ["LocalBotApi"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 METHODS = (
     "getMe",
@@ -176,6 +178,35 @@ def _error(error_code: int, description: str | None, retry_after: int | None) ->
     return ApiError(
         error_code, description or errors.default_description(error_code, retry_after), parameters
     )
+
+
+@functools.cache
+def _real_methods() -> dict[str, str]:
+    """Bot API method names known to python-telegram-bot, by lower case name."""
+    try:
+        from telegram import Bot  # noqa: PLC0415 - only needed for this rare diagnosis
+    except ImportError:
+        return {}
+    return {
+        name.lower(): name
+        for name in dir(Bot)
+        if name[:1].islower() and "_" not in name and name.lower() != name
+    }
+
+
+def _unsimulated(name: str) -> ApiError | None:
+    """A real Bot API method this server does not simulate gets a clear 501, not a 404
+    (which python-telegram-bot would report as an invalid token)."""
+    real = _real_methods().get(name.lower())
+    if real is None:
+        return None
+    log.warning("the bot called %s, which the local Bot API server does not simulate", real)
+    return ApiError(501, f"Not Implemented: {real} is not simulated by the local Bot API server")
+
+
+def _client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
 
 
 def _decode_form_value(name: str, value: str) -> Any:
@@ -324,6 +355,7 @@ class LocalBotApi:
         self._webhook_task: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
 
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
         self.host = "127.0.0.1"
@@ -377,6 +409,7 @@ class LocalBotApi:
         self.host = host
         self.port = server.sockets[0].getsockname()[1]
         self._closing = False
+        self._loop = asyncio.get_running_loop()
         if self.webhook_url:
             self._start_webhook_worker()
 
@@ -393,6 +426,18 @@ class LocalBotApi:
             await self._runner.cleanup()
             self._runner = None
             self._site = None
+
+    def from_thread(self, func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run one of these methods from another thread (e.g. a terminal reading stdin)
+        in the server's event loop and return its result."""
+        loop = self._loop
+        if loop is None:
+            raise RuntimeError("the server is not running")
+
+        async def call() -> T:
+            return func(*args, **kwargs)
+
+        return asyncio.run_coroutine_threadsafe(call(), loop).result()
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -455,8 +500,9 @@ class LocalBotApi:
             return self._json_response(ApiError(401, "Unauthorized").to_dict(), 401)
         method = _CANONICAL.get(name.lower())
         if method is None:
-            self._record(name, {}, ApiError(404, "Not Found"))
-            return self._json_response(ApiError(404, "Not Found").to_dict(), 404)
+            error = _unsimulated(name) or ApiError(404, "Not Found")
+            self._record(name, {}, error)
+            return self._json_response(error.to_dict(), error.error_code)
 
         params: dict[str, Any] = {}
         drop: _Drop | None = None
@@ -476,7 +522,10 @@ class LocalBotApi:
         except ApiError as exc:
             if exc.error_code == 429:
                 self.counters["429"] += 1
-            self._record(method, params, exc)
+            if not (method == "getUpdates" and _client_gone(request)):
+                # A long poll the client abandoned (e.g. on shutdown) is terminated by the
+                # next one; nobody sees that 409, so it is not worth a record.
+                self._record(method, params, exc)
             return self._json_response(exc.to_dict(), exc.error_code)
 
         body: dict[str, Any]
@@ -819,6 +868,8 @@ class LocalBotApi:
             chat.first_name, chat.last_name = user.first_name, user.last_name
             chat.members.update({chat_id, self.bot.id})
         else:
+            # Adding a known group again means the bot was added back.
+            chat.kicked = False
             chat.members.add(self.bot.id)
         return chat.to_dict()
 
@@ -865,6 +916,10 @@ class LocalBotApi:
         ``deliver=False`` the update is only returned, not queued for the bot.
         """
         chat = self._ensure_chat(chat_id, chat_type)
+        if chat.kicked:
+            raise ValueError(f"the bot is not in chat {chat_id} any more; add_chat() it again")
+        if chat.deactivated:
+            raise ValueError(f"user {chat_id} is deactivated and cannot write")
         user = self._sender(chat, user_id)
         if chat.type == "private" and chat.blocked:
             # Writing to a bot one has blocked means pressing "Restart", which unblocks it.

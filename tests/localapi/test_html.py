@@ -134,3 +134,23 @@ def test_formatting_is_split_around_detected_entities() -> None:
 
 def test_utf16_length_counts_surrogate_pairs() -> None:
     assert utf16_len("a😀я") == 4
+
+
+def test_links_to_known_users_become_text_mentions() -> None:
+    user = {"id": 5, "is_bot": False, "first_name": "Olena"}
+    formatted = format_text(
+        '<a href="tg://user?id=5">Olena</a> <a href="tg://user?id=6">nobody</a>',
+        parse_mode="HTML",
+        resolve_user=lambda user_id: user if user_id == 5 else None,
+    )
+    assert formatted.entities == [
+        {"offset": 0, "length": 5, "type": "text_mention", "user": user},
+        {"offset": 6, "length": 6, "type": "text_link", "url": "tg://user?id=6"},
+    ]
+
+
+def test_explicit_entities_are_taken_in_utf16_units() -> None:
+    formatted = format_text("😀 bold", entities=[{"type": "bold", "offset": 3, "length": 4}])
+    assert formatted.entities == [{"offset": 3, "length": 4, "type": "bold"}]
+    with pytest.raises(ApiError, match="ends after the end of the text"):
+        format_text("abc", entities=[{"type": "bold", "offset": 1, "length": 5}])

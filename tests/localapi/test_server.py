@@ -95,6 +95,12 @@ async def test_method_names_are_case_insensitive_and_unknown_ones_are_404(
     assert response.json() == {"ok": False, "error_code": 404, "description": "Not Found"}
 
 
+async def test_real_methods_that_are_not_simulated_say_so(bot: telegram.Bot) -> None:
+    # A 404 would reach the bot as InvalidToken; a 501 names the missing method.
+    with pytest.raises(NetworkError, match="pinChatMessage is not simulated"):
+        await bot.pin_chat_message(ALICE, 1)
+
+
 async def test_wrong_token_is_unauthorized(api: LocalBotApi) -> None:
     async with httpx.AsyncClient() as client:
         response = await client.get(f"{api.url}/bot999:WRONG/getMe")
@@ -564,3 +570,9 @@ async def test_standalone_server_prints_its_url_and_stops_on_sigterm() -> None:
     finally:
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 10) == 0
+
+
+async def test_people_can_act_from_another_thread(api: LocalBotApi, bot: telegram.Bot) -> None:
+    update = await asyncio.to_thread(api.from_thread, api.send_text, ALICE, "from a terminal")
+    assert update["message"]["text"] == "from a terminal"
+    assert [u.update_id for u in await bot.get_updates()] == [update["update_id"]]
