@@ -180,11 +180,8 @@ def _unique_labels(labels: Iterable[str]) -> tuple[str, ...]:
 
 
 def _clean(text: str) -> str:
-    """clean_label until nothing changes: clean_label("# #x") is "#x", which still has a '#'."""
-    label = clean_label(text)
-    while label.startswith("#"):
-        label = clean_label(label)
-    return label
+    """Return a label as displayed (see clean_label)."""
+    return clean_label(text)
 
 
 def _split_tags(line: str) -> list[str]:

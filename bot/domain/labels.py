@@ -47,7 +47,8 @@ def hashtag_form(label: str) -> str:
 
 def clean_label(text: str) -> str:
     """Return a label as it is displayed: no leading '#', single spaces, trimmed."""
-    return " ".join(text.strip().lstrip("#").split())
+    # Strip '#' and spaces together, so "# #x" is "x" and cleaning twice changes nothing.
+    return " ".join(text.split()).lstrip("# ")
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,10 +79,6 @@ def test_clean_label(text: str, cleaned: str) -> None:
     assert clean_label(text) == cleaned
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='clean_label strips "#" before whitespace: clean_label("# #x") is "#x", not "x"',
-)
 def test_clean_label_is_idempotent_for_hash_then_space() -> None:
     assert clean_label(clean_label("# #x")) == clean_label("# #x")
 
