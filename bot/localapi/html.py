@@ -796,10 +796,24 @@ def _sort_key(entity: Entity) -> tuple[int, int, int]:
     return (entity.start, -entity.end, _PRIORITY.get(entity.type, 50))
 
 
+def _disjoint(entities: Sequence[Entity]) -> bool:
+    """Sorted entities that neither overlap nor touch one of the same formatting type."""
+    for previous, entity in itertools.pairwise(entities):
+        if entity.start < previous.end or (
+            entity.start == previous.end
+            and entity.type == previous.type
+            and entity.type in SPLITTABLE
+        ):
+            return False
+    return True
+
+
 def _fix_entities(entities: list[Entity]) -> list[Entity]:
     """Telegram's nesting rules: continuous entities don't intersect, formatting is split
     at their borders, same-type formatting that touches is merged, none inside ``pre``."""
-    entities = [e for e in entities if e.end > e.start]
+    entities = sorted((e for e in entities if e.end > e.start), key=_sort_key)
+    if _disjoint(entities):
+        return entities  # the usual case, nothing to split or merge
     continuous = sorted(
         (e for e in entities if e.type not in SPLITTABLE and e.type not in BLOCKQUOTES),
         key=_sort_key,

@@ -404,10 +404,8 @@ class LocalBotApi:
         await self._runner.setup()
         self._site = web.TCPSite(self._runner, host, port)
         await self._site.start()
-        server = self._site._server
-        assert isinstance(server, asyncio.base_events.Server)
         self.host = host
-        self.port = server.sockets[0].getsockname()[1]
+        self.port = int(self._runner.addresses[0][1])
         self._closing = False
         self._loop = asyncio.get_running_loop()
         if self.webhook_url:
@@ -506,6 +504,7 @@ class LocalBotApi:
 
         params: dict[str, Any] = {}
         drop: _Drop | None = None
+        status = 200
         try:
             params = await self._read_params(request)
             delay = self._delays.get(method) or self._delays.get("*")
@@ -513,8 +512,8 @@ class LocalBotApi:
                 # The request is still carried out after the delay even if the client gave
                 # up waiting, as Telegram does.
                 await asyncio.sleep(delay)
-            self._inject_fault(method, params)
             drop = self._take_drop(method)
+            self._inject_fault(method, params)
             if method == "getUpdates":
                 result: Any = await self._get_updates(Params(params))
             else:
@@ -522,19 +521,19 @@ class LocalBotApi:
         except ApiError as exc:
             if exc.error_code == 429:
                 self.counters["429"] += 1
+            status, body = exc.error_code, exc.to_dict()
             if not (method == "getUpdates" and _client_gone(request)):
                 # A long poll the client abandoned (e.g. on shutdown) is terminated by the
                 # next one; nobody sees that 409, so it is not worth a record.
-                self._record(method, params, exc)
-            return self._json_response(exc.to_dict(), exc.error_code)
-
-        body: dict[str, Any]
-        if isinstance(result, _Answer):
-            body = {"ok": True, "result": result.result, "description": result.description}
-            result = result.result
+                self._record(method, params, exc, dropped=drop is not None)
         else:
-            body = {"ok": True, "result": result}
-        self._record(method, params, None, result, dropped=drop is not None)
+            if isinstance(result, _Answer):
+                body = {"ok": True, "result": result.result, "description": result.description}
+                result = result.result
+            else:
+                body = {"ok": True, "result": result}
+            self._record(method, params, None, result, dropped=drop is not None)
+
         if drop is not None:
             if drop.hang is None:
                 # The work is done but the client never hears about it.
@@ -542,7 +541,7 @@ class LocalBotApi:
                     request.transport.abort()
                 raise asyncio.CancelledError
             await asyncio.sleep(drop.hang)
-        return self._json_response(body)
+        return self._json_response(body, status)
 
     def _record(
         self,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.localapi.errors import ApiError
 from bot.localapi.html import format_text, utf16_len
@@ -154,3 +156,58 @@ def test_explicit_entities_are_taken_in_utf16_units() -> None:
     assert formatted.entities == [{"offset": 3, "length": 4, "type": "bold"}]
     with pytest.raises(ApiError, match="ends after the end of the text"):
         format_text("abc", entities=[{"type": "bold", "offset": 1, "length": 5}])
+
+
+_PIECES = st.sampled_from(
+    [
+        "<b>",
+        "</b>",
+        "<i>",
+        "</i>",
+        "<code>",
+        "</code>",
+        "<pre>",
+        "</pre>",
+        '<a href="https://example.com">',
+        "</a>",
+        "<blockquote>",
+        "</blockquote>",
+        "&lt;",
+        "&amp;",
+        "&#128512;",
+        "<",
+        ">",
+        "&",
+        " ",
+        "\n",
+        "#tag",
+        "/cmd",
+        "@someone",
+        "example.com",
+        "😀",
+        "слово",
+        "x",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=25).map("".join))
+def test_any_input_is_either_refused_or_gives_entities_inside_the_text(html: str) -> None:
+    try:
+        text, entities = parse(html)
+    except ApiError as exc:
+        codes = {exc.error_code}
+        text, entities = "", []
+    else:
+        codes = {200}
+    assert codes <= {200, 400}
+    size = utf16_len(text)
+    assert text == text.rstrip(" \n")
+    # Leading whitespace stays only where an entity (a link over a space) starts.
+    assert text == text.lstrip(" \n") or entities[0]["offset"] == 0
+    for entity in entities:
+        assert entity["length"] > 0
+        assert 0 <= entity["offset"] < entity["offset"] + entity["length"] <= size
+    keys = [(e["offset"], -e["length"]) for e in entities]
+    assert keys == sorted(keys)
