@@ -127,6 +127,15 @@ async def test_form_values_are_json_decoded_except_strings(
     assert call.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "a"
 
 
+async def test_multipart_forms_are_accepted(http: httpx.AsyncClient) -> None:
+    response = await http.post(
+        "sendMessage",
+        data={"chat_id": str(ALICE), "text": "true"},
+        files={"document": ("notes.txt", b"hello")},
+    )
+    assert response.json()["result"]["text"] == "true"
+
+
 async def test_json_bodies_and_query_strings_are_accepted(http: httpx.AsyncClient) -> None:
     response = await http.post(
         "sendMessage?parse_mode=HTML", json={"chat_id": ALICE, "text": "<b>x</b>"}
@@ -427,6 +436,45 @@ async def test_pressing_a_missing_button_explains_what_exists(
         api.press_button(ALICE, sent.message_id, data="b")
 
 
+# --- other methods -----------------------------------------------------------------------
+
+
+async def test_chat_info_members_actions_and_deletion(api: LocalBotApi, bot: telegram.Bot) -> None:
+    api.send_text(GROUP, "hello", user_id=ALICE, chat_type="group")
+    api.add_user(1003, "Bohdan")
+    api.make_admin(GROUP, ALICE)
+    chat = await bot.get_chat(GROUP)
+    assert (chat.type, chat.title) == ("group", f"Chat {abs(GROUP)}")
+    assert (await bot.get_chat_member(GROUP, ALICE)).status == "administrator"
+    assert (await bot.get_chat_member(GROUP, 1003)).status == "left"
+    assert (await bot.get_chat_member(GROUP, bot.id)).status == "member"
+    with pytest.raises(BadRequest, match=r"(?i)user not found"):
+        await bot.get_chat_member(GROUP, 999_999)
+    assert await bot.send_chat_action(GROUP, "typing")
+    with pytest.raises(BadRequest, match=r"(?i)wrong parameter action"):
+        await bot.send_chat_action(GROUP, "dancing")
+    sent = await bot.send_message(GROUP, "to delete")
+    assert await bot.delete_message(GROUP, sent.message_id)
+    with pytest.raises(BadRequest, match=r"(?i)message to delete not found"):
+        await bot.delete_message(GROUP, sent.message_id)
+    assert [m.text for m in api.messages(GROUP)] == ["hello"]
+
+
+async def test_commands_are_kept_per_scope(bot: telegram.Bot) -> None:
+    commands = [telegram.BotCommand("topic", "News on a topic")]
+    assert await bot.set_my_commands(commands)
+    private = telegram.BotCommandScopeAllPrivateChats()
+    assert await bot.set_my_commands([telegram.BotCommand("start", "Start")], scope=private)
+    assert await bot.get_my_commands() == tuple(commands)
+    assert [c.command for c in await bot.get_my_commands(scope=private)] == ["start"]
+    with pytest.raises(BadRequest):
+        await bot.set_my_commands([telegram.BotCommand("Bad Command", "x")])
+    assert await bot.delete_my_commands()
+    assert await bot.get_my_commands() == ()
+    assert await bot.close()
+    assert await bot.log_out()
+
+
 # --- flood limits and faults -------------------------------------------------------------
 
 
@@ -437,6 +485,11 @@ async def test_injected_429_raises_retry_after(api: LocalBotApi, bot: telegram.B
     assert retry_after_of(caught.value) == 7
     assert api.too_many_requests == 1
     await bot.send_message(ALICE, "x")
+    api.add_chat(1002)
+    api.fail_next("sendMessage", 403, chat_id=1002)
+    await bot.send_message(ALICE, "other chats are not affected")
+    with pytest.raises(Forbidden):
+        await bot.send_message(1002, "x")
 
 
 async def test_per_chat_flood_limit_answers_429(api: LocalBotApi, bot: telegram.Bot) -> None:
@@ -485,6 +538,16 @@ async def test_dropped_answer_raises_network_error_but_the_message_was_delivered
     with pytest.raises(TimedOut):
         await bot.send_message(ALICE, "slow answer", read_timeout=0.1)
     assert [m.text for m in api.messages(ALICE)][-1] == "slow answer"
+
+
+async def test_slow_server_still_delivers_after_the_client_timed_out(
+    api: LocalBotApi, bot: telegram.Bot
+) -> None:
+    api.set_delay("sendMessage", 0.3)
+    with pytest.raises(TimedOut):
+        await bot.send_message(ALICE, "late", read_timeout=0.05)
+    await api.wait_for(lambda a: bool(a.messages(ALICE)), timeout=2)
+    assert [m.text for m in api.messages(ALICE)] == ["late"]
 
 
 async def test_wait_for_call_times_out_with_the_recent_calls(
