@@ -534,9 +534,9 @@ async def test_dropped_answer_raises_network_error_but_the_message_was_delivered
         await bot.send_message(ALICE, "delivered anyway")
     assert [m.text for m in api.messages(ALICE)] == ["delivered anyway"]
     assert api.calls_to("sendMessage")[-1].dropped
-    api.drop_next("sendMessage", hang=0.5)
+    api.drop_next("sendMessage", hang=0.3)
     with pytest.raises(TimedOut):
-        await bot.send_message(ALICE, "slow answer", read_timeout=0.1)
+        await bot.send_message(ALICE, "slow answer", read_timeout=0.05)
     assert [m.text for m in api.messages(ALICE)][-1] == "slow answer"
 
 
