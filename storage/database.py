@@ -74,7 +74,8 @@ def alembic_config() -> Config:
 def _upgrade_on(connection: Connection) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    # "heads": migrations developed side by side may form parallel branches until merged.
+    command.upgrade(config, "heads")
 
 
 def _create_sqlite_parent(database: str | None) -> None:
