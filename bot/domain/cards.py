@@ -1,0 +1,258 @@
+"""Cards: what the bot shows for an article, as escaped HTML with button descriptions.
+
+Only `handlers/` turns a `Card` into a Telegram keyboard; here a button is a description
+(`Action` plus integer arguments) that handlers encode as short callback data.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.domain.labels import hashtag_form
+from bot.domain.records import StoredArticle
+
+# Telegram refuses a message whose text, after entity parsing, is longer than 4,096 UTF-16
+# code units; escaping does not count, the visible text does.
+MESSAGE_LIMIT = 4096
+# Caps that keep a card within MESSAGE_LIMIT whatever the article: 300 + 6 * 500 + 500 + 200
+# plus the fixed headings stays well below 4,096.
+TITLE_LIMIT = 300
+TAKEAWAY_LIMIT = 500
+MAX_TAKEAWAYS = 6
+TAGS_LIMIT = 500
+THEMES_LIMIT = 200
+
+
+class Action(StrEnum):
+    """What pressing a button does; handlers give each its callback data pattern."""
+
+    RETELL = "ret"  # args: article id, page (1-based)
+    TAKEAWAYS = "tak"  # args: article id
+    MORE = "more"  # args: label id, offset
+    SUBSCRIBE = "sub"  # args: label id
+    UNSUBSCRIBE = "uns"  # args: label id
+    TOPIC = "top"  # args: label id
+    ACTIVE = "act"  # the most active topics
+    HELP = "hlp"  # the command list
+    NOTHING = "nop"  # a label-only button, such as the page indicator
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A button's text and what pressing it does."""
+
+    text: str
+    action: Action
+    args: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """A message ready to send: escaped HTML `text` and rows of `buttons`."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+
+
+def escape(text: str) -> str:
+    """Escape text for Telegram's HTML parse mode (`<`, `>` and `&`; quotes need nothing)."""
+    return html.escape(text, quote=False)
+
+
+def utf16_len(text: str) -> int:
+    """Return the length of a text in UTF-16 code units, the unit of Telegram's limits."""
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def clip(text: str, limit: int) -> str:
+    """Shorten text to at most `limit` UTF-16 units, at a word boundary, ending with '…'."""
+    if utf16_len(text) <= limit:
+        return text
+    cut = text[: max(limit - 1, 0)]
+    while utf16_len(cut) > limit - 1:
+        cut = cut[:-1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+# --- The card: takeaways first ------------------------------------------------------------
+
+
+def render_card(stored: StoredArticle) -> Card:
+    """Return an article's card: bold title, key takeaways, hashtags, themes, retelling button."""
+    article = stored.article
+    lines = [f"<b>{escape(clip(article.title, TITLE_LIMIT))}</b>", "", "📌 <b>Key takeaways</b>"]
+    takeaways = article.takeaways[:MAX_TAKEAWAYS]
+    lines += [f"• {escape(clip(takeaway, TAKEAWAY_LIMIT))}" for takeaway in takeaways]
+    if len(article.takeaways) > MAX_TAKEAWAYS:
+        lines.append(f"• … {len(article.takeaways) - MAX_TAKEAWAYS} more in the full retelling")
+    tags = _fitting(
+        [hashtag_form(tag) for tag in article.tags if hashtag_form(tag) != "#"], TAGS_LIMIT, " "
+    )
+    if tags or article.themes:
+        lines.append("")
+    if tags:
+        # Hashtags without spaces or hyphens are tappable in Telegram (see hashtag_form).
+        lines.append(escape(tags))
+    if article.themes:
+        themes = _fitting(list(article.themes), THEMES_LIMIT, ", ")
+        lines.append(f"🏷 <i>{escape(themes)}</i>")
+    if article.url:
+        lines.append(f'🔗 <a href="{html.escape(article.url, quote=True)}">Source</a>')
+    button = Button("📖 Full retelling", Action.RETELL, (stored.id, 1))
+    return Card("\n".join(lines), ((button,),))
+
+
+def _fitting(items: Sequence[str], limit: int, separator: str) -> str:
+    """Join as many items as fit in `limit` UTF-16 units; say how many were left out."""
+    kept: list[str] = []
+    used = 0
+    for index, item in enumerate(items):
+        cost = utf16_len(item) + (utf16_len(separator) if kept else 0)
+        if used + cost > limit:
+            return separator.join(kept) + f" … (+{len(items) - index})"
+        kept.append(item)
+        used += cost
+    return separator.join(kept)
+
+
+# --- The retelling, in pages ----------------------------------------------------------------
+
+# A sentence ends at '.', '!', '?' or '…', possibly followed by closing quotes or brackets,
+# then whitespace.
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'»”’)\]]*(\s+)")
+# A page broken inside a paragraph ends at least this full; else the paragraph moves whole.
+_MIN_FILL = 0.5
+
+
+def retelling_header(title: str, page: int, pages: int) -> str:
+    """Return the plain-text header of a retelling page (counted against the page's limit)."""
+    where = f" · {page}/{pages}" if pages > 1 else ""
+    return f"{clip(title, TITLE_LIMIT)}\n📖 Full retelling{where}\n\n"
+
+
+def _budget(title: str) -> int:
+    # The header is counted with the widest page numbers, so a page never overflows.
+    return MESSAGE_LIMIT - utf16_len(retelling_header(title, 9999, 9999))
+
+
+def render_retelling(stored: StoredArticle, page: int) -> Card:
+    """Return one page of an article's retelling (1-based, clamped), with paging buttons."""
+    article = stored.article
+    pages = paginate(article.retelling, _budget(article.title))
+    page = min(max(page, 1), len(pages))
+    title = escape(clip(article.title, TITLE_LIMIT))
+    where = f" · {page}/{len(pages)}" if len(pages) > 1 else ""
+    text = f"<b>{title}</b>\n📖 <i>Full retelling{where}</i>\n\n{escape(pages[page - 1])}"
+    rows: list[tuple[Button, ...]] = []
+    if len(pages) > 1:
+        nav: list[Button] = []
+        if page > 1:
+            nav.append(Button("‹", Action.RETELL, (stored.id, page - 1)))
+        nav.append(Button(f"{page}/{len(pages)}", Action.NOTHING))
+        if page < len(pages):
+            nav.append(Button("›", Action.RETELL, (stored.id, page + 1)))
+        rows.append(tuple(nav))
+    rows.append((Button("📌 Back to takeaways", Action.TAKEAWAYS, (stored.id,)),))
+    return Card(text, tuple(rows))
+
+
+def retelling_pages(stored: StoredArticle) -> list[str]:
+    """Return the plain text of each page of an article's retelling."""
+    return paginate(stored.article.retelling, _budget(stored.article.title))
+
+
+def paginate(paragraphs: Sequence[str], budget: int) -> list[str]:
+    """Split paragraphs into pages of at most `budget` UTF-16 units.
+
+    Pages break between paragraphs when they can, else between sentences, else between
+    words; only a word longer than a whole page is ever cut. Joining the pages' words gives
+    back the words of the text, in order."""
+    if budget < 2:
+        raise ValueError("a page needs room for at least two characters")
+    pages: list[str] = []
+    parts: list[str] = []
+    used = 0  # UTF-16 length of "".join(parts), kept as we go: pages stay linear to build
+
+    def add(separator: str, text: str, cost: int) -> None:
+        nonlocal used
+        if parts:
+            parts.append(separator)
+            used += len(separator)
+        parts.append(text)
+        used += cost
+
+    def flush() -> None:
+        nonlocal used
+        pages.append("".join(parts))
+        parts.clear()
+        used = 0
+
+    for raw in paragraphs:
+        paragraph = " ".join(raw.split())
+        if not paragraph:
+            continue
+        size = utf16_len(paragraph)
+        if used + (2 if parts else 0) + size <= budget:
+            add("\n\n", paragraph, size)
+            continue
+        if parts and (size <= budget or used >= budget * _MIN_FILL):
+            # Start the paragraph on a fresh page rather than breaking it needlessly.
+            flush()
+        separator = "\n\n"
+        for piece in _pieces(paragraph, budget):
+            cost = utf16_len(piece)
+            if parts and used + len(separator) + cost > budget:
+                flush()
+            add(separator, piece, cost)
+            separator = " "
+    if parts or not pages:
+        flush()
+    return pages
+
+
+def _pieces(paragraph: str, budget: int) -> list[str]:
+    """Split a paragraph into sentences, and sentences longer than a page into words."""
+    pieces: list[str] = []
+    for sentence in _sentences(paragraph):
+        if utf16_len(sentence) <= budget:
+            pieces.append(sentence)
+        else:
+            for word in sentence.split(" "):
+                pieces.extend(_cut_word(word, budget))
+    return pieces
+
+
+def _sentences(paragraph: str) -> list[str]:
+    sentences: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(paragraph):
+        sentences.append(paragraph[start : match.start(1)])
+        start = match.end(1)
+    sentences.append(paragraph[start:])
+    return [sentence for sentence in sentences if sentence]
+
+
+def _cut_word(word: str, budget: int) -> list[str]:
+    """Cut a word longer than a page (a pasted URL, a run of emoji) into page-sized parts,
+    never inside a character."""
+    if utf16_len(word) <= budget:
+        return [word]
+    parts: list[str] = []
+    start = used = 0
+    for index, ch in enumerate(word):
+        cost = 2 if ord(ch) > 0xFFFF else 1
+        if used + cost > budget:
+            parts.append(word[start:index])
+            start, used = index, 0
+        used += cost
+    parts.append(word[start:])
+    return parts

@@ -1,0 +1,355 @@
+"""Everything the bot says besides article cards: escaped HTML with button descriptions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from bot.domain.cards import Action, Button, Card, clip, escape
+from bot.domain.commands import LabelRequest
+from bot.domain.labels import Label, LabelKind, hashtag_form
+
+# How much of a person's own text a reply quotes back.
+QUOTE_LIMIT = 60
+# Suggestion and topic buttons per reply; more would bury the message under its keyboard.
+MAX_LABEL_BUTTONS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class CommandInfo:
+    """A command as /help and the command menu describe it."""
+
+    name: str
+    summary: str  # the menu's one-line description
+    usage: str = ""  # the argument, as /help shows it: "<label>"
+    examples: tuple[str, ...] = ()
+
+
+# /help lists these in this order; the command menu (setMyCommands) shows the same.
+COMMANDS: tuple[CommandInfo, ...] = (
+    CommandInfo(
+        "topic",
+        "Newest articles on a hashtag or theme",
+        "<label>",
+        ("/topic Kyiv", "/topic #Power grid", "/topic Energy Security", "/topic"),
+    ),
+    CommandInfo(
+        "subscribe",
+        "Follow hashtags or themes in this chat",
+        "<labels>",
+        ("/subscribe #Kyiv", "/subscribe #Kyiv #Power grid, Energy Security"),
+    ),
+    CommandInfo(
+        "unsubscribe", "Stop following hashtags or themes", "<labels>", ("/unsubscribe #Kyiv",)
+    ),
+    CommandInfo("subscriptions", "What this chat follows", "", ("/subscriptions",)),
+    CommandInfo("start", "What this bot is and what to try first", "", ("/start",)),
+    CommandInfo("help", "Every command with an example", "", ("/help",)),
+)
+
+
+def quoted(text: str) -> str:
+    """Return a person's text quoted back in a reply: shortened and escaped."""
+    return f"“{escape(clip(' '.join(text.split()), QUOTE_LIMIT))}”"
+
+
+def label_title(label: Label) -> str:
+    """Return how a reply names a label: `#Power_grid` for a hashtag, the name for a theme."""
+    if label.kind is LabelKind.TAG:
+        return hashtag_form(label.name)
+    return f"{label.name} (theme)"
+
+
+def _titles(labels: Sequence[Label]) -> str:
+    return ", ".join(escape(label_title(label)) for label in labels)
+
+
+def _rows(buttons: Sequence[Button], per_row: int = 2) -> tuple[tuple[Button, ...], ...]:
+    return tuple(tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row))
+
+
+def topic_button(label: Label, count: int | None = None) -> Button:
+    """A button that shows the newest articles for a label."""
+    suffix = f" · {count}" if count is not None else ""
+    return Button(f"🔎 {label_title(label)}{suffix}", Action.TOPIC, (label.id,))
+
+
+def subscribe_button(label: Label) -> Button:
+    """A button that subscribes the chat to a label."""
+    return Button(f"➕ {label_title(label)}", Action.SUBSCRIBE, (label.id,))
+
+
+def unsubscribe_button(label: Label) -> Button:
+    """A button that removes a label from the chat's subscriptions."""
+    return Button(f"✖ {label.name}", Action.UNSUBSCRIBE, (label.id,))
+
+
+# --- /start and /help -------------------------------------------------------------------------
+
+
+def start_card(active: Sequence[Label]) -> Card:
+    """Return the greeting: who the bot is, what to try first, and buttons for it."""
+    text = "\n".join(
+        [
+            "👋 <b>Hi! I'm Digestbot.</b>",
+            "I bring you the news as short cards: the key takeaways first, the full retelling "
+            "one tap away, right in the same message.",
+            "",
+            "<b>Try first</b>",
+            "• /topic Kyiv: the newest articles on a hashtag or theme",
+            "• /subscribe #Kyiv: follow a hashtag or theme in this chat",
+            "• /help: every command with an example",
+        ]
+    )
+    rows = list(_rows([topic_button(label) for label in active[:4]]))
+    rows.append((Button("🔥 Active topics", Action.ACTIVE), Button("❓ Help", Action.HELP)))
+    return Card(text, tuple(rows))
+
+
+def help_card(commands: Sequence[CommandInfo] = COMMANDS) -> Card:
+    """Return every command with an example."""
+    lines = ["<b>What I understand</b>", ""]
+    for command in commands:
+        usage = f" <i>{escape(command.usage)}</i>" if command.usage else ""
+        lines.append(f"/{command.name}{usage}: {escape(command.summary)}.")
+        examples = [example for example in command.examples if example != f"/{command.name}"]
+        if examples:
+            lines.append(f"   e.g. {escape('  ·  '.join(examples))}")
+    lines += [
+        "",
+        "Labels match whatever their case or separators: #Peace_talks, Peace talks and "
+        "PEACE-TALKS are the same. Several at once: separate them with # or commas.",
+        "In groups, only admins change what the group follows; anyone can use /topic.",
+    ]
+    return Card("\n".join(lines), ((Button("🔥 Active topics", Action.ACTIVE),),))
+
+
+# --- /subscribe, /unsubscribe, /subscriptions ----------------------------------------------
+
+
+@dataclass(slots=True)
+class LabelProblems:
+    """What in a command's argument could not be used, with suggestions where there are any."""
+
+    unknown: list[tuple[LabelRequest, list[Label]]] = field(default_factory=list)
+    ambiguous: list[tuple[LabelRequest, Label, Label]] = field(default_factory=list)
+    not_labels: Sequence[str] = ()
+    too_long: Sequence[str] = ()
+    too_many: bool = False
+
+
+@dataclass(slots=True)
+class SubscribeReport:
+    """What /subscribe did."""
+
+    added: list[Label] = field(default_factory=list)
+    already: list[Label] = field(default_factory=list)
+    over_limit: list[Label] = field(default_factory=list)
+    problems: LabelProblems = field(default_factory=LabelProblems)
+
+
+@dataclass(slots=True)
+class UnsubscribeReport:
+    """What /unsubscribe did."""
+
+    removed: list[Label] = field(default_factory=list)
+    not_followed: list[Label] = field(default_factory=list)
+    problems: LabelProblems = field(default_factory=LabelProblems)
+    following: list[Label] = field(default_factory=list)
+
+
+def subscribe_usage(active: Sequence[Label]) -> Card:
+    """Return the answer to /subscribe without labels."""
+    text = (
+        "Which hashtag or theme should this chat follow? Put it after the command, e.g.\n"
+        "/subscribe #Kyiv\n"
+        "Several at once: /subscribe #Kyiv #Power grid, Energy Security"
+    )
+    if active:
+        text += "\n\nOr tap one of the active topics:"
+    buttons = [subscribe_button(label) for label in active[:MAX_LABEL_BUTTONS]]
+    return Card(text, _rows(buttons))
+
+
+def unsubscribe_usage(following: Sequence[Label]) -> Card:
+    """Return the answer to /unsubscribe without labels."""
+    text = "Which label should this chat stop following? e.g. /unsubscribe #Kyiv"
+    if following:
+        text += "\n\nOr tap one to remove it:"
+    else:
+        text += "\n\nThis chat follows nothing yet. Try /subscribe #Kyiv"
+    return Card(text, _rows([unsubscribe_button(label) for label in following]))
+
+
+def subscribe_reply(report: SubscribeReport, limit: int) -> Card:
+    """Return the answer to /subscribe: what was added, what was not and why."""
+    lines: list[str] = []
+    if report.added:
+        lines.append(f"✅ Subscribed to {_titles(report.added)}.")
+    if report.already:
+        lines.append(f"Already subscribed to {_titles(report.already)}.")
+    if report.over_limit:
+        lines.append(
+            f"⚠️ Not added: {_titles(report.over_limit)}. A chat follows at most {limit} "
+            "labels; remove some in /subscriptions first."
+        )
+    problem_lines, buttons = _problems(report.problems, subscribe_button, "subscribe")
+    lines += problem_lines
+    if not lines:
+        return subscribe_usage(())
+    return Card("\n".join(lines), _rows(buttons))
+
+
+def unsubscribe_reply(report: UnsubscribeReport) -> Card:
+    """Return the answer to /unsubscribe."""
+    lines: list[str] = []
+    if report.removed:
+        lines.append(f"✅ Unsubscribed from {_titles(report.removed)}.")
+    if report.not_followed:
+        lines.append(f"This chat doesn't follow {_titles(report.not_followed)}.")
+    problem_lines, buttons = _problems(report.problems, unsubscribe_button, "unsubscribe")
+    lines += problem_lines
+    if (report.not_followed or report.problems.unknown) and not buttons:
+        if report.following:
+            lines.append("Tap one to remove it:")
+            buttons = [unsubscribe_button(label) for label in report.following]
+        else:
+            lines.append("This chat follows nothing yet.")
+    if not lines:
+        return unsubscribe_usage(report.following)
+    return Card("\n".join(lines), _rows(buttons))
+
+
+def _problems(
+    problems: LabelProblems, make: Callable[[Label], Button], command: str
+) -> tuple[list[str], list[Button]]:
+    lines: list[str] = []
+    buttons: list[Button] = []
+    for request, tag, theme in problems.ambiguous:
+        lines.append(
+            f"❓ {quoted(request.text)} is both a hashtag and a theme. Which one do you mean?"
+        )
+        buttons += [make(tag), make(theme)]
+    for request, suggestions in problems.unknown:
+        if suggestions:
+            lines.append(f"🤷 I don't know the label {quoted(request.text)}. Did you mean:")
+            buttons += [make(label) for label in suggestions]
+        else:
+            lines.append(f"🤷 I don't know the label {quoted(request.text)}.")
+    if problems.not_labels:
+        shown = ", ".join(quoted(text) for text in problems.not_labels[:3])
+        lines.append(
+            f"{shown} {'is not a label' if len(problems.not_labels) == 1 else 'are not labels'}: "
+            "a label has letters or digits, like #Kyiv or Energy Security."
+        )
+    if problems.too_long:
+        lines.append(
+            f"{quoted(problems.too_long[0])} is too long for a label (at most 100 characters)."
+        )
+    if problems.too_many:
+        lines.append(f"Only the first 10 labels were read; send the rest with another /{command}.")
+    return lines, buttons[:MAX_LABEL_BUTTONS]
+
+
+def unusable_labels(problems: LabelProblems, command: str) -> Card:
+    """Return the answer to a command whose argument holds no usable label."""
+    lines, _ = _problems(problems, subscribe_button, command)
+    return Card("\n".join(lines or [f"Which label? e.g. /{command} Kyiv"]))
+
+
+def subscriptions_card(labels: Sequence[Label]) -> Card:
+    """Return the chat's subscriptions, each with a button to remove it."""
+    if not labels:
+        return Card(
+            "This chat follows nothing yet.\nTry /subscribe #Kyiv, or /topic to see what is "
+            "being written about."
+        )
+    lines = [f"📋 <b>This chat follows {len(labels)} label{'s' if len(labels) > 1 else ''}</b>"]
+    lines += [f"• {escape(label_title(label))}" for label in labels]
+    lines += ["", "Tap a button to unsubscribe."]
+    return Card("\n".join(lines), _rows([unsubscribe_button(label) for label in labels]))
+
+
+# --- /topic ------------------------------------------------------------------------------------
+
+
+def topic_usage_card(active: Sequence[tuple[Label, int]], days: int) -> Card:
+    """Return the answer to /topic without a label: the most active topics as buttons."""
+    if not active:
+        return Card(
+            "There are no articles yet, so no topics either. Once articles arrive, try "
+            "/topic Kyiv."
+        )
+    text = (
+        f"🔥 <b>Most active topics of the last {days} days</b>\n"
+        "Tap one for its newest articles, or send /topic with a label, e.g. /topic Kyiv"
+    )
+    buttons = [topic_button(label, count) for label, count in active[:MAX_LABEL_BUTTONS]]
+    return Card(text, _rows(buttons))
+
+
+def topic_not_found(typed: str, suggestions: Sequence[Label]) -> Card:
+    """Return the answer to /topic for a label with no articles."""
+    text = f"🤷 No articles on {quoted(typed)}."
+    if suggestions:
+        text += " Did you mean:"
+    else:
+        text += " Send /topic alone to see the active topics."
+    return Card(text, _rows([topic_button(label) for label in suggestions[:MAX_LABEL_BUTTONS]]))
+
+
+def topic_usage_one_label() -> Card:
+    """Return the answer to /topic with several labels."""
+    return Card("One topic at a time, please, e.g. /topic Kyiv")
+
+
+def topic_more(label: Label, shown: int, total: int) -> Card:
+    """Return the line under a page of cards, with the button for the next few."""
+    text = f"Showing {shown} of {total} articles on {escape(label_title(label))}."
+    return Card(
+        text, ((Button(f"⏬ More ({total - shown} left)", Action.MORE, (label.id, shown)),),)
+    )
+
+
+def topic_more_done(label: Label, shown: int, total: int) -> Card:
+    """Return the line under a page of cards once its "More" was pressed."""
+    return Card(f"Showing {shown} of {total} articles on {escape(label_title(label))}.")
+
+
+# --- Anything else ------------------------------------------------------------------------
+
+
+def unknown_command(command: str, suggestion: str | None) -> Card:
+    """Return the answer to a command the bot does not have."""
+    text = f"I don't know the command {quoted('/' + command)}."
+    if suggestion:
+        text += f" Did you mean /{suggestion}?"
+    text += "\nSend /help for everything I understand."
+    return Card(text)
+
+
+def plain_text_reply(typed: str, labels: Sequence[Label]) -> Card:
+    """Return the answer to a message that is no command, in a private chat."""
+    if labels:
+        text = f"{quoted(typed)} is a topic I know. Read its newest articles or follow it here:"
+        buttons = [topic_button(labels[0]), subscribe_button(labels[0])]
+        return Card(text, (tuple(buttons),))
+    return Card(
+        "I answer commands. To read the news on a topic, send e.g. /topic Kyiv\n"
+        "Send /help for everything I understand."
+    )
+
+
+def refusal_not_admin() -> str:
+    """Return the refusal for a group member who is not an admin (plain text)."""
+    return "Only admins of this chat can change what it follows. Anyone can use /topic."
+
+
+def apology() -> str:
+    """Return the reply when handling an update failed (plain text)."""
+    return "😕 Sorry, something went wrong on my side. Please try again in a moment."
+
+
+ARTICLE_GONE = "This article is no longer available."
+LABEL_GONE = "This topic is no longer available."
+BUTTON_EXPIRED = "This button no longer works. Send /help to start again."

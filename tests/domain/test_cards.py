@@ -1,0 +1,179 @@
+"""Cards and retelling pages: escaped HTML, takeaways first, pages within Telegram's limit."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.domain.articles import Article
+from bot.domain.cards import (
+    MESSAGE_LIMIT,
+    Action,
+    clip,
+    paginate,
+    render_card,
+    render_retelling,
+    retelling_pages,
+    utf16_len,
+)
+from bot.domain.records import StoredArticle
+
+NOW = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+
+
+def stored(article: Article, article_id: int = 7) -> StoredArticle:
+    return StoredArticle(id=article_id, article=article, published_at=NOW, ingested_at=NOW)
+
+
+def visible(markup: str) -> str:
+    """The text a reader sees: tags dropped, entities decoded (enough for our own markup)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", markup))
+
+
+MARKUP = Article(
+    title='Raw <b> tags & a price "< 0"',
+    tags=("Russia-Ukraine War", "Power grid", "Київ"),
+    takeaways=("Rows read <b>Day rate</b> & <i>Night rate</i>.", "x < y && y > z"),
+    retelling=("A literal &amp; stayed &amp;.", "<script>alert(1)</script>"),
+    themes=("Energy Security", "War"),
+)
+
+
+def test_card_escapes_text_and_shows_takeaways_before_labels() -> None:
+    card = render_card(stored(MARKUP))
+    assert card.text.startswith('<b>Raw &lt;b&gt; tags &amp; a price "&lt; 0"</b>\n')
+    seen = visible(card.text)
+    assert "Rows read <b>Day rate</b> & <i>Night rate</i>." in seen
+    assert "x < y && y > z" in seen
+    assert seen.index("Key takeaways") < seen.index("#Russia_Ukraine_War")
+    assert "#Russia_Ukraine_War #Power_grid #Київ" in seen
+    assert "Energy Security, War" in seen
+    # The only tags in the markup are ours.
+    assert set(re.findall(r"</?([a-z]+)", card.text)) == {"b", "i"}
+
+
+def test_card_has_one_retelling_button_for_its_article() -> None:
+    card = render_card(stored(MARKUP, article_id=42))
+    assert [[(b.text, b.action, b.args) for b in row] for row in card.buttons] == [
+        [("📖 Full retelling", Action.RETELL, (42, 1))]
+    ]
+
+
+def test_card_links_its_source_with_an_escaped_url() -> None:
+    article = Article(
+        title="T", tags=(), takeaways=("a",), retelling=("b",), url='https://e.x/?a=1&b="2"'
+    )
+    assert (
+        '<a href="https://e.x/?a=1&amp;b=&quot;2&quot;">Source</a>'
+        in render_card(stored(article)).text
+    )
+
+
+def test_a_huge_article_still_makes_a_card_within_the_limit() -> None:
+    article = Article(
+        title="Title " * 200,
+        tags=tuple(f"Tag number {n}" for n in range(300)),
+        takeaways=tuple("word " * 400 for _ in range(20)),
+        retelling=("x",),
+        themes=tuple(f"Theme {n}" for n in range(100)),
+    )
+    card = render_card(stored(article))
+    assert utf16_len(visible(card.text)) <= MESSAGE_LIMIT
+    assert "more in the full retelling" in card.text
+
+
+def test_short_retelling_is_one_page_with_a_way_back() -> None:
+    card = render_retelling(stored(MARKUP), 1)
+    seen = visible(card.text)
+    assert "<script>alert(1)</script>" in seen
+    assert "A literal &amp; stayed &amp;." in seen
+    assert "1/1" not in seen
+    assert [[b.action for b in row] for row in card.buttons] == [[Action.TAKEAWAYS]]
+
+
+def long_article() -> Article:
+    sentence = "The grid held through the night, and the crews went home at dawn. "
+    paragraphs = tuple(f"Paragraph {n}. " + sentence * (12 + n % 5) for n in range(40))
+    giant = "One very long paragraph. " + "Еще одно предложение с кириллицей 😀. " * 200
+    return Article(title="A long read", tags=(), takeaways=("a",), retelling=(*paragraphs, giant))
+
+
+def test_long_retelling_pages_fit_and_lose_no_word() -> None:
+    article = long_article()
+    pages = retelling_pages(stored(article))
+    assert len(pages) > 3
+    cards = [render_retelling(stored(article), n) for n in range(1, len(pages) + 1)]
+    for number, card in enumerate(cards, start=1):
+        assert utf16_len(visible(card.text)) <= MESSAGE_LIMIT
+        assert f"{number}/{len(pages)}" in card.text
+    assert " ".join(pages).split() == " ".join(article.retelling).split()
+
+
+def test_page_buttons_lead_back_and_forth() -> None:
+    article = long_article()
+    count = len(retelling_pages(stored(article)))
+    first = render_retelling(stored(article), 1)
+    middle = render_retelling(stored(article), 2)
+    last = render_retelling(stored(article), count)
+    assert [b.text for b in first.buttons[0]] == [f"1/{count}", "›"]
+    assert [(b.text, b.args) for b in middle.buttons[0]] == [
+        ("‹", (7, 1)),
+        (f"2/{count}", ()),
+        ("›", (7, 3)),
+    ]
+    assert [b.text for b in last.buttons[0]] == ["‹", f"{count}/{count}"]
+    assert render_retelling(stored(article), count + 5).text == last.text
+
+
+@pytest.mark.parametrize(
+    ("paragraphs", "budget", "pages"),
+    [
+        (["one two", "three"], 100, ["one two\n\nthree"]),
+        (["aaaa bbbb", "cccc"], 9, ["aaaa bbbb", "cccc"]),
+        # A paragraph that fits a page moves whole rather than breaking.
+        (["aa", "bbbb. cccc."], 12, ["aa", "bbbb. cccc."]),
+        # A paragraph longer than a page breaks between sentences.
+        (["Aaa. Bbb. Ccc."], 9, ["Aaa. Bbb.", "Ccc."]),
+        # A sentence longer than a page breaks between words.
+        (["aaa bbb ccc ddd"], 8, ["aaa bbb", "ccc ddd"]),
+        # Only a word longer than a page is cut, and never inside a character.
+        (["x" * 10], 4, ["xxxx", "xxxx", "xx"]),
+        (["😀😀😀"], 4, ["😀😀", "😀"]),
+        ([""], 10, [""]),
+    ],
+)
+def test_paginate(paragraphs: list[str], budget: int, pages: list[str]) -> None:
+    assert paginate(paragraphs, budget) == pages
+
+
+words = st.text(alphabet=st.sampled_from([*"abcЖй😀.!? ", "\u0301"]), min_size=0, max_size=80)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(words, max_size=30), st.integers(min_value=2, max_value=120))
+def test_paginate_keeps_every_word_within_the_budget(paragraphs: list[str], budget: int) -> None:
+    pages = paginate(paragraphs, budget)
+    assert all(utf16_len(page) <= budget for page in pages)
+    text_words = " ".join(paragraphs).split()
+    page_words = " ".join(pages).split()
+    if all(utf16_len(word) <= budget for word in text_words):
+        assert page_words == text_words
+    else:
+        assert "".join(page_words) == "".join(text_words)
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "clipped"),
+    [
+        ("short", 10, "short"),
+        ("one two three four", 12, "one two…"),
+        ("abcdefghij", 5, "abcd…"),
+    ],
+)
+def test_clip(text: str, limit: int, clipped: str) -> None:
+    assert clip(text, limit) == clipped
