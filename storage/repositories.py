@@ -9,10 +9,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import partial
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, distinct, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.articles import Article
+from bot.domain.commands import suggestion_patterns
 from bot.domain.labels import Label, LabelKind, fold_label
 from bot.domain.records import Chat, IngestOutcome, StoredArticle
 from storage.dialect import bulk_insert_sql, driver_datetime, insert_ignoring_conflicts
@@ -101,6 +102,37 @@ class LabelRepository:
         """Return one label by id."""
         row = await self._session.get(LabelRow, label_id)
         return None if row is None else _label(row)
+
+    async def similar(self, key: str, *, limit: int = 2000) -> list[Label]:
+        """Return up to `limit` labels that may be close to a folded key, for suggestions.
+
+        The LIKE prefilter (see suggestion_patterns) keeps the candidates few however many
+        labels there are; the caller ranks them."""
+        patterns = suggestion_patterns(key)
+        if not patterns:
+            return []
+        stmt = (
+            select(LabelRow)
+            .where(or_(*(LabelRow.key.like(pattern, escape="\\") for pattern in patterns)))
+            .limit(limit)
+        )
+        return [_label(row) for row in (await self._session.scalars(stmt)).all()]
+
+    async def active(self, since: datetime | None, *, limit: int) -> list[tuple[Label, int]]:
+        """Return the labels with the most articles since `since` (all time if None)."""
+        articles = func.count(ArticleLabelRow.article_id).label("articles")
+        stmt = select(LabelRow, articles).join(
+            ArticleLabelRow, ArticleLabelRow.label_id == LabelRow.id
+        )
+        if since is not None:
+            # ingested_at is indexed and narrows the scan; sort_at is what "of the last days"
+            # means for an article whose source gave its publication time.
+            stmt = stmt.join(ArticleRow, ArticleRow.id == ArticleLabelRow.article_id).where(
+                ArticleRow.ingested_at >= since, ArticleRow.sort_at >= since
+            )
+        stmt = stmt.group_by(LabelRow.id).order_by(articles.desc(), LabelRow.key, LabelRow.id)
+        result = await self._session.execute(stmt.limit(limit))
+        return [(_label(row), int(count)) for row, count in result]
 
 
 class ArticleRepository:
@@ -261,6 +293,20 @@ class ArticleRepository:
     async def count(self) -> int:
         """Return how many articles are stored."""
         return int(await self._session.scalar(select(func.count()).select_from(ArticleRow)) or 0)
+
+    async def count_for_labels(self, label_ids: Sequence[int]) -> int:
+        """Return how many articles carry any of these labels."""
+        if not label_ids:
+            return 0
+        stmt = select(func.count(distinct(ArticleLabelRow.article_id))).where(
+            ArticleLabelRow.label_id.in_(label_ids)
+        )
+        return int(await self._session.scalar(stmt) or 0)
+
+    async def delete(self, article_id: int) -> bool:
+        """Delete one article (its label links go with it); return whether it existed."""
+        result = await self._session.execute(delete(ArticleRow).where(ArticleRow.id == article_id))
+        return bool(getattr(result, "rowcount", 0))
 
 
 class ChatRepository:
