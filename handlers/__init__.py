@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.deps import Deps
+from handlers import cards, errors, fallbacks, start, subscriptions, topics
 
 if TYPE_CHECKING:
     from bot.app import BotApp
@@ -12,7 +13,15 @@ if TYPE_CHECKING:
 
 def register(app: BotApp, deps: Deps) -> None:
     """Add every handler and job to the application."""
+    start.register(app, deps)
+    topics.register(app, deps)
+    subscriptions.register(app, deps)
+    cards.register(app, deps)
+    # Fallbacks sit in a later group and skip whatever another handler takes (see there).
+    fallbacks.register(app, deps)
+    errors.register(app)
 
 
 async def post_init(app: BotApp, deps: Deps) -> None:
     """Run once the bot is connected: register the command menu."""
+    await start.set_menu(app)

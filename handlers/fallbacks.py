@@ -1,0 +1,116 @@
+"""Answers for what no other handler takes: unknown commands, plain text, stale buttons.
+
+They live in a later group than every other handler and first check that no other handler
+matches the update, so commands added by other modules are never answered twice, whatever
+order `handlers.register` adds them in."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING, Any
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.deps import Deps
+from bot.domain.cards import Card
+from bot.domain.commands import MAX_LABEL_LENGTH, closest_command
+from bot.domain.replies import BUTTON_EXPIRED, COMMANDS, plain_text_reply, unknown_command
+from handlers.common import COMMAND_UPDATES, chat_and_message, reply
+
+if TYPE_CHECKING:
+    from bot.app import BotApp
+
+FALLBACK_GROUP = 1
+_DISPATCHING = (CommandHandler, MessageHandler, CallbackQueryHandler, ConversationHandler)
+
+
+def handled_elsewhere(
+    groups: Mapping[int, list[BaseHandler[Any, Any, Any]]], update: Update, own: Collection[object]
+) -> bool:
+    """Whether a handler other than the fallbacks takes this update."""
+    for group in groups.values():
+        for handler in group:
+            if handler in own or not isinstance(handler, _DISPATCHING):
+                continue
+            check = handler.check_update(update)
+            if check is not None and check is not False:
+                return True
+    return False
+
+
+class FallbackHandlers:
+    """Never silence: every message a person sends the bot gets some answer."""
+
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+        self.own: list[BaseHandler[Update, Any, None]] = []
+
+    async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        found = chat_and_message(update)
+        if found is None or handled_elsewhere(context.application.handlers, update, self.own):
+            return
+        chat, message = found
+        token = (message.text or "").split(maxsplit=1)[0]
+        command, _, target = token[1:].partition("@")
+        if (
+            chat.type != ChatType.PRIVATE
+            and target.lower() != (context.bot.username or "").lower()
+        ):
+            # "/weather" in a group may be meant for another bot; "/weather@ourbot" is ours.
+            return
+        await reply(message, _unknown(command))
+
+    async def plain_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        found = chat_and_message(update)
+        if found is None or handled_elsewhere(context.application.handlers, update, self.own):
+            return
+        chat, message = found
+        text = message.text or ""
+        if text.startswith("/"):
+            # Telegram makes no command of "/" and over 32 letters; it is still meant as one.
+            await reply(message, _unknown(text.split(maxsplit=1)[0][1:]))
+            return
+        labels = []
+        if len(text) <= MAX_LABEL_LENGTH:
+            async with self._deps.db.transaction() as repos:
+                await repos.chats.ensure(chat.id, chat.type, chat.title, self._deps.clock())
+                labels = await repos.labels.find(text)
+        await reply(message, plain_text_reply(text, labels))
+
+    async def stale_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None or handled_elsewhere(context.application.handlers, update, self.own):
+            return
+        await query.answer(BUTTON_EXPIRED)
+
+
+def _unknown(command: str) -> Card:
+    return unknown_command(command, closest_command(command, [info.name for info in COMMANDS]))
+
+
+def register(app: BotApp, deps: Deps) -> None:
+    """Add the fallbacks in their own, later group."""
+    fallbacks = FallbackHandlers(deps)
+    fallbacks.own += [
+        MessageHandler(filters.COMMAND & COMMAND_UPDATES, fallbacks.unknown_command),
+        MessageHandler(
+            filters.TEXT
+            & ~filters.COMMAND
+            & filters.ChatType.PRIVATE
+            & filters.UpdateType.MESSAGE,
+            fallbacks.plain_text,
+        ),
+        CallbackQueryHandler(fallbacks.stale_button),
+    ]
+    for handler in fallbacks.own:
+        app.add_handler(handler, group=FALLBACK_GROUP)

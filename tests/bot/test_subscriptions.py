@@ -1,0 +1,120 @@
+"""/subscribe, /unsubscribe, /subscriptions and their buttons, end to end."""
+
+from __future__ import annotations
+
+from tests.bot.conftest import Chat, buttons, callback_data
+
+
+async def subscriptions_text(chat: Chat) -> str:
+    (reply,) = await chat.send("/subscriptions")
+    return reply.text
+
+
+async def test_subscribe_to_tags_and_themes_several_at_once(samples: Chat) -> None:
+    (reply,) = await samples.send("/subscribe #Kyiv #Power grid, Diplomacy")
+    assert reply.text == "✅ Subscribed to #Kyiv, #Power_grid, Diplomacy (theme)."
+    assert reply.buttons() == []
+    (listing,) = await samples.send("/subscriptions")
+    assert listing.text.splitlines()[:4] == [
+        "📋 This chat follows 3 labels",
+        "• #Kyiv",
+        "• #Power_grid",
+        "• Diplomacy (theme)",
+    ]
+    assert buttons(listing) == ["✖ Kyiv", "✖ Power grid", "✖ Diplomacy"]
+    assert all(data.startswith("uns:") for data in callback_data(listing))
+
+
+async def test_every_spelling_lands_on_the_same_label(samples: Chat) -> None:
+    (first,) = await samples.send("/subscribe Peace_talks")
+    assert first.text == "✅ Subscribed to #Peace_talks."
+    for typed in ("PEACE-TALKS", "#peace talks", "Peace talks"):
+        (again,) = await samples.send(f"/subscribe {typed}")
+        assert again.text == "Already subscribed to #Peace_talks.", typed
+
+
+async def test_cyrillic_label(samples: Chat) -> None:
+    (reply,) = await samples.send("/subscribe #КИЇВ, міста")
+    assert reply.text == "✅ Subscribed to #Київ, Міста (theme)."
+    (reply,) = await samples.send("/unsubscribe київ")
+    assert reply.text == "✅ Unsubscribed from #Київ."
+
+
+async def test_unknown_label_offers_the_closest_as_buttons(samples: Chat) -> None:
+    (reply,) = await samples.send("/subscribe Kiev, #Power grd")
+    assert reply.text.splitlines() == [
+        "🤷 I don't know the label “Kiev”. Did you mean:",
+        "🤷 I don't know the label “Power grd”. Did you mean:",
+    ]
+    assert buttons(reply)[:2] == ["➕ #Kyiv", "➕ #Power_grid"]
+    answer, new = await samples.press(reply, text="➕ #Kyiv")
+    assert answer is not None
+    assert answer["text"] == "Subscribed to #Kyiv"
+    assert [m.text for m in new] == ["✅ Subscribed to #Kyiv."]
+    answer, _ = await samples.press(reply, text="➕ #Kyiv")
+    assert answer is not None
+    assert answer["text"] == "Already subscribed to #Kyiv"
+    assert "• #Kyiv" in await subscriptions_text(samples)
+
+
+async def test_nothing_close_says_so(samples: Chat) -> None:
+    (reply,) = await samples.send("/subscribe Quantum chromodynamics")
+    assert reply.text == "🤷 I don't know the label “Quantum chromodynamics”."
+    assert reply.buttons() == []
+
+
+async def test_a_label_that_is_both_a_tag_and_a_theme_asks_which(samples: Chat) -> None:
+    (reply,) = await samples.send("/subscribe Energy Security")
+    assert reply.text == (
+        "❓ “Energy Security” is both a hashtag and a theme. Which one do you mean?"
+    )
+    assert buttons(reply) == ["➕ #Energy_Security", "➕ Energy Security (theme)"]
+    _, new = await samples.press(reply, text="➕ Energy Security (theme)")
+    assert [m.text for m in new] == ["✅ Subscribed to Energy Security (theme)."]
+    # Typed as a hashtag, it is the hashtag.
+    (reply,) = await samples.send("/subscribe #Energy Security")
+    assert reply.text == "✅ Subscribed to #Energy_Security."
+
+
+async def test_unsubscribe(samples: Chat) -> None:
+    await samples.send("/subscribe #Kyiv #Power grid")
+    (reply,) = await samples.send("/unsubscribe #Kyiv")
+    assert reply.text == "✅ Unsubscribed from #Kyiv."
+    (reply,) = await samples.send("/unsubscribe #Kyiv")
+    assert reply.text.splitlines() == ["This chat doesn't follow #Kyiv.", "Tap one to remove it:"]
+    assert buttons(reply) == ["✖ Power grid"]
+    (reply,) = await samples.send("/unsubscribe Pwer grid")
+    assert reply.text == "🤷 I don't know the label “Pwer grid”. Did you mean:"
+    assert buttons(reply) == ["✖ Power grid"]
+    await samples.press(reply, text="✖ Power grid")
+    assert await subscriptions_text(samples) == (
+        "This chat follows nothing yet.\n"
+        "Try /subscribe #Kyiv, or /topic to see what is being written about."
+    )
+
+
+async def test_remove_buttons_update_the_list_in_place(samples: Chat) -> None:
+    await samples.send("/subscribe #Kyiv, War")
+    (listing,) = await samples.send("/subscriptions")
+    answer, new = await samples.press(listing, text="✖ Kyiv")
+    assert answer is not None
+    assert answer["text"] == "Unsubscribed from #Kyiv"
+    assert new == []
+    now = samples.current(listing)
+    assert now.text.splitlines()[:2] == ["📋 This chat follows 1 label", "• War (theme)"]
+    assert buttons(now) == ["✖ War"]
+    await samples.press(now, text="✖ War")
+    assert samples.current(listing).text.startswith("This chat follows nothing yet.")
+    assert samples.current(listing).buttons() == []
+
+
+async def test_missing_arguments_show_usage_with_an_example(samples: Chat) -> None:
+    (reply,) = await samples.send("/subscribe")
+    assert reply.text.startswith("Which hashtag or theme should this chat follow?")
+    assert "/subscribe #Kyiv" in reply.text
+    assert buttons(reply)[0] == "➕ #Kyiv"
+    _, new = await samples.press(reply, text="➕ #Kyiv")
+    assert [m.text for m in new] == ["✅ Subscribed to #Kyiv."]
+    (reply,) = await samples.send("/unsubscribe")
+    assert reply.text.startswith("Which label should this chat stop following?")
+    assert buttons(reply) == ["✖ Kyiv"]
