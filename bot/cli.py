@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -118,20 +120,73 @@ async def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- run, sandbox, start -----------------------------------------------------------------------
+
+NO_TOKEN_HELP = """\
+BOT_TOKEN is not set, so there is no Telegram bot to run.
+
+To get a token:
+  1. In Telegram, open a chat with @BotFather and send /newbot.
+  2. Choose a display name, then a username that ends in "bot".
+     BotFather answers with a token such as 123456789:AAH...
+  3. Put it in a file named .env in this directory (or export it in your shell):
+       BOT_TOKEN=123456789:AAH...
+  4. Run `digestbot run` (or `make run`) again.
+
+To try the bot without a token, run `digestbot sandbox`: it starts a local Telegram Bot API
+and lets you chat with the bot in this terminal."""
+
+
 async def _run_bot(settings: Settings, _args: argparse.Namespace) -> int:
-    print("digestbot run: the Telegram bot is not built yet; `digestbot ingest` and")
-    print("`digestbot search` work today. Settings in use:")
-    print(f"  DATABASE_URL={settings.database_url}")
-    print(f"  TELEGRAM_API_URL={settings.telegram_api_url}")
-    print(f"  BOT_TOKEN={'set' if settings.bot_token else 'not set'}")
+    if settings.bot_token is None:
+        print(NO_TOKEN_HELP, file=sys.stderr)
+        return EXIT_USAGE
+    from telegram.error import InvalidToken, NetworkError  # noqa: PLC0415 - keep `--help` fast
+
+    from bot.app import build_application  # noqa: PLC0415
+    from bot.deps import Deps  # noqa: PLC0415
+    from bot.runner import run_until_signalled  # noqa: PLC0415
+    from storage.database import Database  # noqa: PLC0415
+
+    app = build_application(
+        Deps(settings=settings, db=Database(settings.database_url), clock=utc_now)
+    )
+    try:
+        await run_until_signalled(app)
+    except InvalidToken:
+        print(
+            f"{settings.telegram_api_url} refused BOT_TOKEN: check it with @BotFather "
+            "(/mybots, API Token).",
+            file=sys.stderr,
+        )
+        return EXIT_REFUSED
+    except NetworkError as error:
+        print(f"Cannot reach {settings.telegram_api_url}: {error}", file=sys.stderr)
+        return EXIT_REFUSED
     return EXIT_OK
+
+
+async def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.sandbox import DEFAULT_DB, run_sandbox  # noqa: PLC0415 - keep `--help` fast
+
+    interactive = sys.stdin.isatty()
+    return await run_sandbox(
+        settings,
+        db_path=Path(getattr(args, "db", None) or DEFAULT_DB),
+        fresh=bool(getattr(args, "fresh", False)),
+        clock=utc_now,
+        stdin_fd=sys.stdin.fileno(),
+        out=sys.stdout,
+        interactive=interactive,
+        ansi=sys.stdout.isatty() and not os.environ.get("NO_COLOR"),
+    )
 
 
 async def _start(settings: Settings, args: argparse.Namespace) -> int:
     if settings.bot_token is None:
-        print("BOT_TOKEN is not set: the local sandbox will start here once it is built.")
-        print("Until then, try: digestbot ingest PATH... and digestbot search LABEL")
-        return EXIT_OK
+        print("BOT_TOKEN is not set: starting the local sandbox (`digestbot run` explains how")
+        print("to get a token for the real bot).\n")
+        return await _sandbox(settings, args)
     return await _run_bot(settings, args)
 
 
@@ -155,8 +210,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = commands.add_parser("run", help="run the bot (long polling)")
+    run = commands.add_parser(
+        "run",
+        help="run the bot (long polling against TELEGRAM_API_URL)",
+        description="Run the bot with long polling against TELEGRAM_API_URL until SIGINT or "
+        "SIGTERM. Upgrades the database schema and registers the command menu on start. Needs "
+        "BOT_TOKEN; without it, explains how to get one and exits with status 2.",
+    )
     run.set_defaults(handler=_run_bot)
+
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="chat with the bot in this terminal, through a local Bot API (no token needed)",
+        description="Start a local Telegram Bot API, the bot and a chat in this terminal, on an "
+        "SQLite database loaded with the sample articles. Type commands; type a button's "
+        "number to press it; /quit or Ctrl-D leaves. Piped input is answered line by line.",
+    )
+    sandbox.add_argument(
+        "--db",
+        metavar="PATH",
+        help=f"the sandbox's SQLite file (default: {Path('data') / 'sandbox.db'})",
+    )
+    sandbox.add_argument("--fresh", action="store_true", help="start from an empty database")
+    sandbox.set_defaults(handler=_sandbox)
 
     start = commands.add_parser(
         "start",

@@ -1,0 +1,189 @@
+"""`digestbot run`, `digestbot sandbox` and `digestbot start` as real processes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.localapi import LocalBotApi
+from tests.bot.conftest import ALICE, TOKEN
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment of a fresh clone: no token, no database or API settings."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("BOT_", "DATABASE_", "TELEGRAM_", "FLOOD__", "LOG_"))
+    }
+    env.update(
+        PYTHONPATH=str(ROOT),
+        NO_COLOR="1",
+        # Replies go out at once; the flood budget has its own tests.
+        FLOOD__PER_CHAT_INTERVAL="0",
+        FLOOD__RATE="0",
+    )
+    env.update(extra)
+    return env
+
+
+async def digestbot(
+    *args: str, cwd: Path, env: dict[str, str], stdin: bytes | None = None
+) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=cwd,
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(stdin), timeout=120)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+def test_run_without_a_token_says_how_to_get_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BOT_TOKEN", raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    for needed in ("@BotFather", "/newbot", "BOT_TOKEN=", ".env", "digestbot sandbox"):
+        assert needed in err
+
+
+@pytest.mark.slow
+async def test_run_polls_answers_and_stops_cleanly_on_sigterm(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    # A migrated copy saves the migration time; the upgrade on start still runs (a no-op).
+    shutil.copyfile(sqlite_template, tmp_path / "bot.db")
+    async with LocalBotApi(TOKEN) as api:
+        api.add_chat(ALICE, first_name="Alice")
+        env = clean_env(
+            BOT_TOKEN=TOKEN,
+            TELEGRAM_API_URL=api.url,
+            DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            # On start: the schema is upgraded and the command menu registered.
+            await api.wait_for_call("setMyCommands", timeout=60)
+            menu = next(iter(api.commands.values()))
+            assert {"topic", "subscribe", "unsubscribe", "subscriptions", "start", "help"} <= {
+                command["command"] for command in menu
+            }
+            api.send_text(ALICE, "/start")
+            (sent,) = await api.wait_for_call("sendMessage", ALICE, timeout=30)
+            assert sent.result["text"].startswith("👋 Hi! I'm Digestbot.")
+            await api.wait_for(lambda server: not server.pending_updates, timeout=30)
+            process.send_signal(signal.SIGTERM)
+            out, err = await asyncio.wait_for(process.communicate(), timeout=30)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+    assert process.returncode == 0, err.decode()
+    assert TOKEN.split(":")[1] not in out.decode() + err.decode()
+
+
+@pytest.mark.slow
+async def test_sandbox_prints_the_conversation(tmp_path: Path, sqlite_template: Path) -> None:
+    shutil.copyfile(sqlite_template, tmp_path / "sandbox.db")
+    # [8] opens the long read's retelling, [12] turns its page, [10] is "More".
+    script = "/start\n/subscribe #Kyiv\n/topic Kyiv\n8\n12\n10\n99\n/subscriptions\n"
+    code, out, err = await digestbot(
+        "sandbox",
+        "--db",
+        str(tmp_path / "sandbox.db"),
+        cwd=tmp_path,
+        env=clean_env(),
+        stdin=script.encode(),
+    )
+    assert code == 0, err
+    assert f"Database: {tmp_path / 'sandbox.db'} (9 sample articles loaded" in out
+    expected_in_order = [
+        "you › /start",
+        "bot › 👋 **Hi! I'm Digestbot.**",
+        "[1] 🔎 #Kyiv",
+        "you › /subscribe #Kyiv",
+        "bot › ✅ Subscribed to #Kyiv.",
+        "you › /topic Kyiv",
+        # The title's literal <b> and & reach the reader as text.
+        'bot › **Ministry\'s Tariff Page Shows Raw <b> Tags & a Price "< 0" for Hours**',
+        "📌 **Key takeaways**",
+        "#Tariffs #Open_data #Kyiv",
+        "[7] 📖 Full retelling",
+        "bot › **The Long Winter: How Kyiv's Grid Engineers Keep the Lights On**",
+        "[8] 📖 Full retelling",
+        "bot › Showing 3 of 5 articles on #Kyiv.",
+        "[10] ⏬ More (2 left)",
+        "you › 8",
+        "bot (edited) › **The Long Winter: How Kyiv's Grid Engineers Keep the Lights On**",
+        "📖 _Full retelling · 1/3_",
+        "[11] 1/3   [12] ›",
+        "[13] 📌 Back to takeaways",
+        "you › 12",
+        "📖 _Full retelling · 2/3_",
+        "[14] ‹   [15] 2/3   [16] ›",
+        "you › 10",
+        "bot (edited) › Showing 3 of 5 articles on #Kyiv.",
+        "bot › **Kyiv Metro Opens Six More Stations as Night Shelters for the Winter**",
+        "[18] 📖 Full retelling",
+        "[19] 📖 Full retelling",
+        "you › 99",
+        "(there is no button [99]; the last one is [19])",
+        "you › /subscriptions",
+        "bot › 📋 **This chat follows 1 label**",
+        "✖ Kyiv",
+    ]
+    position = 0
+    for piece in expected_in_order:
+        found = out.find(piece, position)
+        assert found >= 0, f"{piece!r} missing after position {position}:\n{out}"
+        position = found + len(piece)
+    assert "Traceback" not in out + err
+    assert "refused" not in out
+
+
+@pytest.mark.slow
+async def test_start_without_a_token_starts_the_sandbox(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    (tmp_path / "data").mkdir()
+    shutil.copyfile(sqlite_template, tmp_path / "data" / "sandbox.db")
+    code, out, err = await digestbot(
+        "start", cwd=tmp_path, env=clean_env(), stdin=b"/topic Odesa\n/quit\n/help\n"
+    )
+    assert code == 0, err
+    assert out.startswith("BOT_TOKEN is not set: starting the local sandbox")
+    assert "Database: data/sandbox.db" in out
+    assert "bot › **Odesa Ports Ship a Record Month of Grain" in out
+    assert "you › /quit" in out
+    assert "you › /help" not in out
+    assert (tmp_path / "data" / "sandbox.db").exists()
