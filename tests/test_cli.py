@@ -196,16 +196,21 @@ def test_settings_come_from_a_dot_env_file_and_the_token_is_never_printed(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("BOT_TOKEN", raising=False)
+    monkeypatch.delenv("TELEGRAM_API_URL", raising=False)
     token = "123456789:AAH-secret-token-value-abcdefghijklmno"
+    # Nothing listens on the discard port: the bot gets as far as calling the Bot API.
     (tmp_path / ".env").write_text(
-        f"BOT_TOKEN={token}\nDATABASE_URL=sqlite:///{tmp_path}/x.db\nLOG_LEVEL=debug\n",
+        f"BOT_TOKEN={token}\nDATABASE_URL=sqlite:///{tmp_path}/x.db\nLOG_LEVEL=debug\n"
+        "TELEGRAM_API_URL=http://127.0.0.1:9\n",
         encoding="utf-8",
     )
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as exit_info:
         main(["run"])
     out, err = capsys.readouterr()
+    assert exit_info.value.code == 1
+    assert "Cannot reach http://127.0.0.1:9" in err
     assert token not in out + err
-    assert "BOT_TOKEN=set" in out
+    assert token.split(":")[1] not in out + err
 
 
 @pytest.mark.parametrize(
