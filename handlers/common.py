@@ -98,8 +98,3 @@ async def may_change_subscriptions(
     except (BadRequest, Forbidden):
         return False
     return member.status in ADMIN_STATUSES
-
-
-def chat_title(chat: Chat) -> str | None:
-    """Return a chat's title for our records (None for private chats)."""
-    return chat.title

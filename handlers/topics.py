@@ -81,7 +81,7 @@ class TopicHandlers:
         suggestions: list[Label] = []
         async with self._deps.db.transaction() as repos:
             await repos.chats.ensure(chat.id, chat.type, chat.title, now)
-            labels = await repos.labels.find(request.key)
+            labels = _ordered(await repos.labels.find(request.key))
             if labels:
                 page = await _page(repos, labels, 0)
             else:
@@ -90,7 +90,7 @@ class TopicHandlers:
         if not labels or page is None:
             await reply(message, topic_not_found(request.text, suggestions))
             return
-        await self._send_page(context, chat.id, primary(labels), page, 0)
+        await self._send_page(context, chat.id, labels, page, 0)
 
     async def open_topic(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A topic button (`top:<label id>`): the first page of cards."""
@@ -108,7 +108,7 @@ class TopicHandlers:
             await query.answer(LABEL_GONE)
             return
         await query.answer()
-        await self._send_page(context, query.message.chat.id, primary(labels), page, 0)
+        await self._send_page(context, query.message.chat.id, labels, page, 0)
 
     async def more(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The "More" button (`more:<label id>:<offset>`): the next few cards."""
@@ -127,11 +127,10 @@ class TopicHandlers:
             await query.answer(LABEL_GONE)
             return
         await query.answer()
-        label = primary(labels)
         total = page[1]
         # The old footer keeps its count but loses its button: "More" is pressed once.
-        await edit(query, topic_more_done(label, min(offset, total), total))
-        await self._send_page(context, query.message.chat.id, label, page, offset)
+        await edit(query, topic_more_done(labels, min(offset, total), total))
+        await self._send_page(context, query.message.chat.id, labels, page, offset)
 
     async def active(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The "Active topics" button."""
@@ -148,33 +147,39 @@ class TopicHandlers:
         self,
         context: ContextTypes.DEFAULT_TYPE,
         chat_id: int,
-        label: Label,
+        labels: Sequence[Label],
         page: tuple[list[StoredArticle], int],
         offset: int,
     ) -> None:
         articles, total = page
         if not articles:
-            await send(context.bot, chat_id, _no_more(label, total))
+            await send(context.bot, chat_id, _no_more(labels, total))
             return
         for stored in articles:
             await send(context.bot, chat_id, render_card(stored))
         shown = offset + len(articles)
         if shown < total:
-            await send(context.bot, chat_id, topic_more(label, shown, total))
+            more = topic_more(labels, primary(labels).id, shown, total)
+            await send(context.bot, chat_id, more)
 
 
-def _no_more(label: Label, total: int) -> Card:
+def _no_more(labels: Sequence[Label], total: int) -> Card:
     if total:
-        return topic_more_done(label, total, total)
-    return topic_not_found(label.name, ())
+        return topic_more_done(labels, total, total)
+    return topic_not_found(labels[0].name, ())
 
 
 async def _siblings(repos: Repos, label_id: int) -> list[Label]:
-    """Return a label and the label of the other kind with the same key, if any."""
+    """Return a label and the label of the other kind with the same key, if any (hashtag
+    first)."""
     label = await repos.labels.get(label_id)
     if label is None:
         return []
-    return await repos.labels.find(label.key)
+    return _ordered(await repos.labels.find(label.key))
+
+
+def _ordered(labels: Sequence[Label]) -> list[Label]:
+    return sorted(labels, key=lambda label: (label.kind is not LabelKind.TAG, label.id))
 
 
 async def _page(

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from bot.domain.cards import Action, Button, Card, clip, escape
-from bot.domain.commands import LabelRequest
+from bot.domain.commands import MAX_LABEL_LENGTH, MAX_LABELS_PER_COMMAND, LabelRequest
 from bot.domain.labels import Label, LabelKind, hashtag_form
 
 # How much of a person's own text a reply quotes back.
@@ -244,10 +244,14 @@ def _problems(
         )
     if problems.too_long:
         lines.append(
-            f"{quoted(problems.too_long[0])} is too long for a label (at most 100 characters)."
+            f"{quoted(problems.too_long[0])} is too long for a label "
+            f"(at most {MAX_LABEL_LENGTH} characters)."
         )
     if problems.too_many:
-        lines.append(f"Only the first 10 labels were read; send the rest with another /{command}.")
+        lines.append(
+            f"Only the first {MAX_LABELS_PER_COMMAND} labels were read; send the rest with "
+            f"another /{command}."
+        )
     return lines, buttons[:MAX_LABEL_BUTTONS]
 
 
@@ -303,17 +307,24 @@ def topic_usage_one_label() -> Card:
     return Card("One topic at a time, please, e.g. /topic Kyiv")
 
 
-def topic_more(label: Label, shown: int, total: int) -> Card:
+def topic_name(labels: Sequence[Label]) -> str:
+    """Return how a topic is named: its label, or just the name when a hashtag and a theme
+    share it (the topic then shows the articles of both)."""
+    if len(labels) == 1:
+        return label_title(labels[0])
+    return labels[0].name
+
+
+def topic_more(labels: Sequence[Label], label_id: int, shown: int, total: int) -> Card:
     """Return the line under a page of cards, with the button for the next few."""
-    text = f"Showing {shown} of {total} articles on {escape(label_title(label))}."
-    return Card(
-        text, ((Button(f"⏬ More ({total - shown} left)", Action.MORE, (label.id, shown)),),)
-    )
+    text = f"Showing {shown} of {total} articles on {escape(topic_name(labels))}."
+    more = Button(f"⏬ More ({total - shown} left)", Action.MORE, (label_id, shown))
+    return Card(text, ((more,),))
 
 
-def topic_more_done(label: Label, shown: int, total: int) -> Card:
+def topic_more_done(labels: Sequence[Label], shown: int, total: int) -> Card:
     """Return the line under a page of cards once its "More" was pressed."""
-    return Card(f"Showing {shown} of {total} articles on {escape(label_title(label))}.")
+    return Card(f"Showing {shown} of {total} articles on {escape(topic_name(labels))}.")
 
 
 # --- Anything else ------------------------------------------------------------------------

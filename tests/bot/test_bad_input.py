@@ -34,6 +34,9 @@ CASES = [
     ('/topic Kyiv" OR 1=1 --', 'No articles on “Kyiv" OR 1=1 --”'),
     ("/subscribe Robert'); DROP TABLE labels;--", "I don't know the label “Robert')”"),
     ("/topic %Kyiv%", "Showing 3 of 5 articles on #Kyiv."),
+    # Markup typed by a person is quoted back as text (the Bot API refuses broken HTML).
+    ("/subscribe <b>Kyiv</b> & co", "I don't know the label “<b>Kyiv</b> & co”"),
+    ("/topic <script>", "No articles on “<script>”"),
     ("hello there", "I answer commands. To read the news on a topic, send e.g. /topic Kyiv"),
     ("🔥", "I answer commands."),
     (LONG, "I answer commands."),

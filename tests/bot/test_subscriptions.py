@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.bot.conftest import Chat, buttons, callback_data
+from tests.bot.conftest import ALICE, Chat, buttons, callback_data, sqlite_only
+from tests.conftest import FIXED_NOW
 
 
 async def subscriptions_text(chat: Chat) -> str:
@@ -118,3 +119,18 @@ async def test_missing_arguments_show_usage_with_an_example(samples: Chat) -> No
     (reply,) = await samples.send("/unsubscribe")
     assert reply.text.startswith("Which label should this chat stop following?")
     assert buttons(reply) == ["✖ Kyiv"]
+
+
+@sqlite_only
+async def test_a_chat_follows_at_most_fifty_labels(samples: Chat) -> None:
+    await samples.send("/start")
+    async with samples.db.transaction() as repos:
+        ids = await repos.labels.ensure({("tag", f"filler_{n}"): f"Filler {n}" for n in range(50)})
+        await repos.subscriptions.add(ALICE, ids.values(), FIXED_NOW)
+    (reply,) = await samples.send("/subscribe #Kyiv")
+    assert reply.text == (
+        "⚠️ Not added: #Kyiv. A chat follows at most 50 labels; remove some in "
+        "/subscriptions first."
+    )
+    (listing,) = await samples.send("/subscriptions")
+    assert len(listing.buttons()) == 50

@@ -98,6 +98,15 @@ async def test_a_theme_is_a_topic_too(samples: Chat) -> None:
     }
 
 
+async def test_a_hashtag_and_a_theme_of_one_name_make_one_topic(samples: Chat) -> None:
+    shown = await samples.send("/topic Energy Security")
+    assert {title_of(m) for m in shown} == {
+        LONG_READ,
+        "EU Energy Ministers Agree Softer Gas Storage Targets for Next Winter",
+        "Kyiv Restores Heating to Left-Bank Districts After Overnight Drone Strikes",
+    }
+
+
 async def test_cyrillic_label(samples: Chat) -> None:
     shown = await samples.send("/topic КИЇВ")
     titles = {title_of(m) for m in shown}
