@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -11,6 +12,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/bot.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# What Telegram accepts as a webhook's secret_token.
+WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_LISTEN_HELP = "must be host:port, e.g. 0.0.0.0:8080 or [::1]:9090"
 
 
 class Settings(BaseSettings):
@@ -30,6 +34,13 @@ class Settings(BaseSettings):
     default_timezone: str = "UTC"
     log_level: str = "INFO"
     log_json: bool = False
+    # `digestbot run --webhook`: the public URL Telegram posts updates to, the secret it sends
+    # back in a header with each one, and where this process listens behind the proxy.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1:8080"
+    # Where /healthz and /metrics are served, in every mode; empty means off.
+    metrics_listen: str | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -90,6 +101,38 @@ class Settings(BaseSettings):
         """Return the `logging` level number of LOG_LEVEL."""
         return logging.getLevelNamesMapping()[self.log_level]
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _check_webhook_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("https://", "http://")) or len(value) > 2048:
+            raise ValueError("must be the public https:// URL Telegram posts updates to")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _check_webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not WEBHOOK_SECRET_PATTERN.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1 to 256 characters, each A-Z, a-z, 0-9, _ or -")
+        return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _check_webhook_listen(cls, value: str) -> str:
+        parse_listen(value)
+        return value.strip()
+
+    @field_validator("metrics_listen")
+    @classmethod
+    def _check_metrics_listen(cls, value: str | None) -> str | None:
+        if value is None or value.strip().lower() in ("", "off"):
+            return None
+        parse_listen(value)
+        return value.strip()
+
 
 def describe_error(error: ValidationError) -> str:
     """Return one line per bad setting, naming the environment variable and what it accepts."""
@@ -99,3 +142,13 @@ def describe_error(error: ValidationError) -> str:
         message = str(item["msg"]).removeprefix("Value error, ")
         lines.append(f"setting {name}: {message}")
     return "\n".join(lines)
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """Split a `host:port` setting (`[::1]:9090` for IPv6); raise ValueError if malformed."""
+    host, sep, port = value.strip().rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not sep or not host or not port.isdigit() or int(port) > 65535 or " " in host:
+        raise ValueError(_LISTEN_HELP)
+    return host, int(port)
