@@ -139,3 +139,14 @@ class SubscriptionRow(Base):
         ForeignKey("labels.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProcessedUpdateRow(Base):
+    """Update ids a webhook process has taken: Telegram redelivers an update whose answer it
+    did not see, and any process may receive the copy."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # Rows older than Telegram keeps an update (24 hours) are pruned.
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
