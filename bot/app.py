@@ -8,6 +8,7 @@ from telegram.ext import Application, ContextTypes, ExtBot, JobQueue
 
 import handlers
 from bot.deps import Deps
+from bot.metrics import TimedUpdateProcessor
 
 # The Application type with python-telegram-bot's default context, as built below.
 BotApp: TypeAlias = Application[
@@ -42,6 +43,8 @@ def build_application(deps: Deps) -> BotApp:
         .base_file_url(f"{api}/file/bot")
         .post_init(post_init)
         .post_shutdown(close_db)
+        # PTB's default (one update at a time), timed for /metrics in every mode.
+        .concurrent_updates(TimedUpdateProcessor(1))
         .build()
     )
     handlers.register(app, deps)

@@ -37,10 +37,16 @@ def load_settings() -> Settings:
 
 
 def _run(coro: Coroutine[Any, Any, int]) -> int:
+    from storage.locks import AlreadyRunning  # noqa: PLC0415 - keep `--help` fast
+
     try:
         return asyncio.run(coro)
     except KeyboardInterrupt:
         return 130
+    except AlreadyRunning as error:
+        # Another process uses the database in a way this one cannot run beside.
+        print(f"digestbot: {error}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 # --- ingest, search, db ------------------------------------------------------------------------
@@ -145,14 +151,16 @@ async def _run_bot(settings: Settings, _args: argparse.Namespace) -> int:
 
     from bot.app import build_application  # noqa: PLC0415
     from bot.deps import Deps  # noqa: PLC0415
+    from bot.ops import running_as  # noqa: PLC0415
     from bot.runner import run_until_signalled  # noqa: PLC0415
     from storage.database import Database  # noqa: PLC0415
 
-    app = build_application(
-        Deps(settings=settings, db=Database(settings.database_url), clock=utc_now)
-    )
+    deps = Deps(settings=settings, db=Database(settings.database_url), clock=utc_now)
+    app = build_application(deps)
     try:
-        await run_until_signalled(app)
+        # One poller per database (a second one exits with status 2), /healthz and /metrics.
+        async with running_as("polling", settings, deps.db):
+            await run_until_signalled(app)
     except InvalidToken:
         print(
             f"{settings.telegram_api_url} refused BOT_TOKEN: check it with @BotFather "
@@ -188,6 +196,22 @@ async def _start(settings: Settings, args: argparse.Namespace) -> int:
         print("to get a token for the real bot).\n")
         return await _sandbox(settings, args)
     return await _run_bot(settings, args)
+
+
+def _healthcheck(_args: argparse.Namespace) -> int:
+    from bot.ops import check_health  # noqa: PLC0415
+
+    try:
+        listen = Settings().metrics_listen
+    except ValidationError as error:
+        print(describe_error(error).replace("\n", "; "))
+        return EXIT_REFUSED
+    if listen is None:
+        print("METRICS_LISTEN is not set, so there is no /healthz to ask")
+        return EXIT_REFUSED
+    healthy, line = check_health(listen)
+    print(line)
+    return EXIT_OK if healthy else EXIT_REFUSED
 
 
 def _bench_ingest(args: argparse.Namespace) -> int:
@@ -267,6 +291,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     upgrade.set_defaults(handler=_db_upgrade)
 
+    healthcheck = commands.add_parser(
+        "healthcheck",
+        help="ask /healthz on METRICS_LISTEN (the Docker HEALTHCHECK)",
+        description="Exit with status 0 if the process serving METRICS_LISTEN reports itself "
+        "healthy, else 1; print one line saying why.",
+    )
+    healthcheck.set_defaults(sync_handler=_healthcheck)
+
     bench = commands.add_parser("bench", help="benchmarks (see README)")
     bench_commands = bench.add_subparsers(dest="bench_command", required=True, metavar="NAME")
     bench_ingest = bench_commands.add_parser(
@@ -298,6 +330,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if sync_handler is not None:
         raise SystemExit(sync_handler(args))
     settings = load_settings()
-    configure_logging(settings.log_level_number, as_json=settings.log_json)
+    secrets = [s.get_secret_value() for s in (settings.bot_token, settings.webhook_secret) if s]
+    configure_logging(settings.log_level_number, as_json=settings.log_json, secrets=secrets)
     handler: Command = args.handler
     raise SystemExit(_run(handler(settings, args)))
