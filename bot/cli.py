@@ -198,6 +198,57 @@ async def _start(settings: Settings, args: argparse.Namespace) -> int:
     return await _run_bot(settings, args)
 
 
+async def _run_webhook(settings: Settings, _args: argparse.Namespace) -> int:
+    missing = [
+        name
+        for name, value in (
+            ("BOT_TOKEN", settings.bot_token),
+            ("WEBHOOK_URL", settings.webhook_url),
+            ("WEBHOOK_SECRET", settings.webhook_secret),
+        )
+        if value is None
+    ]
+    if missing:
+        print(
+            f"digestbot run --webhook needs {', '.join(missing)}: WEBHOOK_URL is the public "
+            "https:// URL Telegram posts to, WEBHOOK_SECRET 1 to 256 characters of A-Z a-z "
+            "0-9 _ - that Telegram sends back with every update.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    from telegram.error import InvalidToken, NetworkError  # noqa: PLC0415 - keep `--help` fast
+
+    from bot.app import build_application  # noqa: PLC0415
+    from bot.deps import Deps  # noqa: PLC0415
+    from bot.ops import running_as  # noqa: PLC0415
+    from bot.webhook import serving_webhook, wait_for_signal  # noqa: PLC0415
+    from storage.database import Database  # noqa: PLC0415
+
+    db = Database(settings.database_url)
+    deps = Deps(settings=settings, db=db, clock=utc_now)
+    try:
+        async with (
+            running_as("webhook", settings, db),
+            serving_webhook(build_application(deps), deps),
+        ):
+            await wait_for_signal()
+    except InvalidToken:
+        print(f"{settings.telegram_api_url} refused BOT_TOKEN.", file=sys.stderr)
+        return EXIT_REFUSED
+    except NetworkError as error:
+        print(f"Cannot reach {settings.telegram_api_url}: {error}", file=sys.stderr)
+        return EXIT_REFUSED
+    finally:
+        await db.dispose()
+    return EXIT_OK
+
+
+async def _run_mode(settings: Settings, args: argparse.Namespace) -> int:
+    if getattr(args, "webhook", False):
+        return await _run_webhook(settings, args)
+    return await _run_bot(settings, args)
+
+
 def _healthcheck(_args: argparse.Namespace) -> int:
     from bot.ops import check_health  # noqa: PLC0415
 
@@ -241,7 +292,13 @@ def build_parser() -> argparse.ArgumentParser:
         "SIGTERM. Upgrades the database schema and registers the command menu on start. Needs "
         "BOT_TOKEN; without it, explains how to get one and exits with status 2.",
     )
-    run.set_defaults(handler=_run_bot)
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="receive updates on WEBHOOK_LISTEN from Telegram posting to WEBHOOK_URL, instead "
+        "of polling; several such processes can run side by side on PostgreSQL",
+    )
+    run.set_defaults(handler=_run_mode)
 
     sandbox = commands.add_parser(
         "sandbox",

@@ -1,0 +1,64 @@
+"""No bot token and no webhook secret in the logs, even at DEBUG and when requests fail."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import aiohttp
+import pytest
+
+from bot.app import build_application
+from bot.deps import Deps
+from bot.localapi import LocalBotApi
+from bot.logs import configure_logging
+from bot.webhook import SECRET_HEADER, serving_webhook
+from storage.database import Database
+from tests.conftest import FIXED_NOW
+from tests.ops.conftest import ADMIN, SECRET, TOKEN, free_port, make_settings
+
+
+@pytest.mark.usefixtures("restore_logging")
+@pytest.mark.parametrize("as_json", [True, False], ids=["json", "plain"])
+async def test_no_token_or_secret_in_logs_even_for_failing_requests(
+    db_url: str, api: LocalBotApi, capsys: pytest.CaptureFixture[str], as_json: bool
+) -> None:
+    # What `digestbot` does first in every mode, at the most talkative level.
+    configure_logging(logging.DEBUG, as_json=as_json, secrets=[TOKEN, SECRET])
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/hook"
+    settings = make_settings(
+        db_url, api, webhook_url=url, webhook_secret=SECRET, webhook_listen=f"127.0.0.1:{port}"
+    )
+    db = Database(db_url)
+    deps = Deps(settings=settings, db=db, clock=lambda: FIXED_NOW)
+    async with (
+        aiohttp.ClientSession() as http,
+        serving_webhook(build_application(deps), deps),
+    ):
+        # A request with a wrong secret, refused.
+        update = api.send_text(ADMIN, "/help", deliver=False)
+        async with http.post(url, json=update, headers={SECRET_HEADER: "wrong"}) as response:
+            assert response.status == 403
+        # A reply Telegram refuses, and one whose answer never arrives: both fail in the
+        # handler, with tracebacks that go through the HTTP client (whose URLs hold the token).
+        api.fail_next("sendMessage", 400, "Bad Request: chat not found")
+        api.send_text(ADMIN, "/help")
+        await api.wait_for(lambda a: a.counters["webhook.delivered"] == 1)
+        api.drop_next("sendMessage")
+        api.send_text(ADMIN, "/help")
+        await api.wait_for(lambda a: a.counters["webhook.delivered"] == 2, timeout=15)
+    await db.dispose()
+
+    logged = capsys.readouterr().err
+    assert "Refused a webhook request" in logged
+    assert "Traceback" in logged or '"exception"' in logged
+    for secret in (TOKEN, TOKEN.split(":")[1], SECRET):
+        assert secret not in logged
+    # The redaction did work: the token and the secret were there to be hidden.
+    assert "<token>" in logged
+    assert "<secret>" in logged
+    if as_json:
+        for line in logged.splitlines():
+            entry = json.loads(line)
+            assert {"time", "level", "logger", "message"} <= entry.keys()

@@ -1,0 +1,131 @@
+"""`digestbot run --webhook`: the secret on every request, each update handled once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import pytest
+import telegram
+from telegram import Update
+
+from bot import metrics
+from bot.app import build_application
+from bot.deps import Deps
+from bot.localapi import LocalBotApi
+from bot.webhook import SECRET_HEADER, WebhookServer, serving_webhook
+from storage.database import Database
+from storage.models import ProcessedUpdateRow
+from storage.updates import KEEP_UPDATE_IDS, ProcessedUpdateRepository
+from tests.conftest import FIXED_NOW
+from tests.ops.conftest import ADMIN, SECRET, TOKEN, free_port, make_settings
+
+PATH = "/telegram/updates"
+
+
+@dataclass
+class Hook:
+    api: LocalBotApi
+    server: WebhookServer
+    url: str
+    db: Database
+    http: aiohttp.ClientSession
+
+    async def post(self, update: dict[str, Any], secret: str | None = SECRET) -> int:
+        headers = {} if secret is None else {SECRET_HEADER: secret}
+        async with self.http.post(self.url, json=update, headers=headers) as response:
+            return response.status
+
+    def replies(self, chat_id: int) -> list[str]:
+        return [call.params["text"] for call in self.api.calls_to("sendMessage", chat_id)]
+
+
+@pytest.fixture
+async def hook(db_url: str, api: LocalBotApi) -> AsyncIterator[Hook]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}{PATH}"
+    settings = make_settings(
+        db_url, api, webhook_url=url, webhook_secret=SECRET, webhook_listen=f"127.0.0.1:{port}"
+    )
+    db = Database(db_url)
+    deps = Deps(settings=settings, db=db, clock=lambda: FIXED_NOW)
+    async with (
+        aiohttp.ClientSession() as http,
+        serving_webhook(build_application(deps), deps) as server,
+    ):
+        yield Hook(api, server, url, db, http)
+    await db.dispose()
+
+
+def sample(name: str, **labels: str) -> float:
+    return metrics.REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def test_webhook_is_registered_with_the_secret_on_start(hook: Hook) -> None:
+    (call,) = hook.api.calls_to("setWebhook")
+    assert call.params["url"] == hook.url
+    assert call.params["secret_token"] == SECRET
+    assert call.params["allowed_updates"] == list(Update.ALL_TYPES)
+    assert not call.params.get("drop_pending_updates")
+    async with telegram.Bot(TOKEN, base_url=hook.api.base_url) as bot:
+        info = await bot.get_webhook_info()
+    assert info.url == hook.url
+    assert info.allowed_updates == tuple(Update.ALL_TYPES)
+    # Telegram itself now delivers with the secret: the update gets its answer.
+    hook.api.send_text(ADMIN, "/help")
+    await hook.api.wait_for(lambda api: api.counters["webhook.delivered"] == 1)
+    assert len(hook.replies(ADMIN)) == 1
+    assert hook.api.counters["webhook.failed"] == 0
+
+
+async def test_an_update_delivered_twice_is_handled_once(hook: Hook) -> None:
+    handled = sample("digestbot_update_handling_seconds_count", kind="message")
+    update = hook.api.send_text(ADMIN, "/help", deliver=False)
+    assert await hook.post(update) == 200
+    assert await hook.post(update) == 200
+    assert len(hook.replies(ADMIN)) == 1
+    # Two copies at once, as two processes behind the proxy would get them.
+    again = hook.api.send_text(ADMIN, "/help", deliver=False)
+    assert await asyncio.gather(hook.post(again), hook.post(again)) == [200, 200]
+    assert len(hook.replies(ADMIN)) == 2
+    assert sample("digestbot_update_handling_seconds_count", kind="message") == handled + 2
+
+
+@pytest.mark.parametrize("secret", [None, "", "wrong-secret", SECRET + "x", SECRET[:-1]])
+async def test_a_request_without_the_right_secret_is_refused_and_never_handled(
+    hook: Hook, secret: str | None
+) -> None:
+    forbidden = sample("digestbot_webhook_requests_total", outcome="forbidden")
+    update = hook.api.send_text(ADMIN, "/help", deliver=False)
+    assert await hook.post(update, secret=secret) == 403
+    assert hook.replies(ADMIN) == []
+    assert sample("digestbot_webhook_requests_total", outcome="forbidden") == forbidden + 1
+    # Not even recorded: the real delivery of the same update is still handled.
+    assert await hook.post(update) == 200
+    assert len(hook.replies(ADMIN)) == 1
+
+
+async def test_a_body_that_is_no_update_gets_400(hook: Hook) -> None:
+    headers = {SECRET_HEADER: SECRET, "Content-Type": "application/json"}
+    for body in (b"not json", json.dumps({"message": {}}).encode(), b"[1, 2]"):
+        async with hook.http.post(hook.url, data=body, headers=headers) as response:
+            assert response.status == 400
+    assert hook.api.calls_to("sendMessage") == []
+
+
+async def test_stale_update_ids_are_pruned(db: Database) -> None:
+    async with db.transaction() as repos:
+        updates = ProcessedUpdateRepository(repos.session, db.dialect)
+        assert await updates.claim(1, FIXED_NOW - KEEP_UPDATE_IDS * 2)
+        assert await updates.claim(2, FIXED_NOW)
+        assert not await updates.claim(2, FIXED_NOW)
+    async with db.transaction() as repos:
+        updates = ProcessedUpdateRepository(repos.session, db.dialect)
+        assert await updates.prune(FIXED_NOW) == 1
+        assert await updates.claim(1, FIXED_NOW)  # forgotten, so new again
+        rows = await repos.session.get(ProcessedUpdateRow, 2)
+        assert rows is not None
