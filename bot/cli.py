@@ -250,7 +250,7 @@ async def _run_mode(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _healthcheck(_args: argparse.Namespace) -> int:
-    from bot.ops import check_health  # noqa: PLC0415
+    from bot.healthcheck import check_health  # noqa: PLC0415
 
     try:
         listen = Settings().metrics_listen
