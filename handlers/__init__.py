@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.deps import Deps
-from handlers import cards, errors, fallbacks, start, subscriptions, topics
+from handlers import admin, cards, errors, fallbacks, start, subscriptions, topics
 
 if TYPE_CHECKING:
     from bot.app import BotApp
@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 def register(app: BotApp, deps: Deps) -> None:
     """Add every handler and job to the application."""
+    admin.register(app, deps)
     start.register(app, deps)
     topics.register(app, deps)
     subscriptions.register(app, deps)
