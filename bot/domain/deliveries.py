@@ -1,0 +1,133 @@
+"""The delivery ledger's vocabulary: what is sent to whom, and how each send ended."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import IntEnum, StrEnum
+
+
+class DeliveryKind(StrEnum):
+    """A chat's digest, or one article sent to a chat as an alert."""
+
+    DIGEST = "digest"
+    ALERT = "alert"
+
+
+class DeliveryState(StrEnum):
+    """Where a delivery stands.
+
+    planned -> sending -> sent, or failed (Telegram refused it for good), or ambiguous (no
+    answer: Telegram may have delivered it; sent again, see DELIVERY__MAX_ATTEMPTS). A digest
+    with nothing in it is `empty` and never sent.
+    """
+
+    PLANNED = "planned"
+    SENDING = "sending"
+    SENT = "sent"
+    AMBIGUOUS = "ambiguous"
+    FAILED = "failed"
+    EMPTY = "empty"
+
+
+class Priority(IntEnum):
+    """Who goes first when the flood budget is short: lower values first."""
+
+    INTERACTIVE = 0  # replies to what a person just did, /digest now
+    ALERT = 1
+    DIGEST = 2
+
+
+class InactiveReason(StrEnum):
+    """Why the bot stopped sending to a chat."""
+
+    BLOCKED = "blocked"
+    DEACTIVATED = "deactivated"
+    KICKED = "kicked"
+    NOT_FOUND = "not_found"
+    MIGRATED = "migrated"
+    FORBIDDEN = "forbidden"
+
+
+def inactive_reason(description: str) -> InactiveReason:
+    """Classify Telegram's description of a 403 answer."""
+    text = description.lower()
+    if "blocked" in text:
+        return InactiveReason.BLOCKED
+    if "deactivated" in text:
+        return InactiveReason.DEACTIVATED
+    if "kicked" in text or "not a member" in text or "left" in text:
+        return InactiveReason.KICKED
+    if "chat not found" in text:
+        return InactiveReason.NOT_FOUND
+    return InactiveReason.FORBIDDEN
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRules:
+    """What planning needs from the settings, in domain terms."""
+
+    default_zone: str
+    default_minute: int
+    first_lookback: timedelta
+    missed_window: timedelta
+    settle: timedelta
+    max_items: int
+    keep_empty: bool = False
+
+
+@dataclass(slots=True)
+class PlanReport:
+    """What one planning pass did."""
+
+    digests: int = 0  # digests planned with something in them
+    empty: int = 0  # digests with nothing new (not sent)
+    folded: int = 0  # chats whose missed digest was folded into the next one
+    scheduled: int = 0  # chats whose first slot was worked out
+    alerts: int = 0
+    recovered: int = 0  # "sending" rows left by an earlier run, now ambiguous
+    dues: list[datetime] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A claimed ledger row, about to be sent."""
+
+    id: int
+    chat_id: int
+    kind: DeliveryKind
+    priority: Priority
+    article_id: int | None
+    span_start: datetime | None
+    span_end: datetime | None
+    attempts: int  # including the one about to be made
+    retried_ambiguous: bool  # the previous attempt had no answer
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How one send ended, as the ledger records it."""
+
+    delivery_id: int
+    state: DeliveryState
+    message_id: int | None = None
+    error: str | None = None
+    # A send that never reached Telegram (429 after every retry, a migrated chat): the row
+    # goes back to planned without using up an attempt.
+    requeue: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSchedule:
+    """A chat's digest settings, with the defaults filled in."""
+
+    chat_id: int
+    chat_type: str
+    timezone: str
+    digest_enabled: bool
+    digest_minute: int
+    due_at: datetime | None
+    through: datetime | None
+    alerts: bool
+    active: bool
+    inactive_reason: str | None
