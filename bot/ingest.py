@@ -50,7 +50,10 @@ async def ingest(
 
     async def store(articles: list[Article]) -> None:
         async with db.transaction() as repos:
-            outcome = await repos.articles.add_many(articles, now(), label_cache)
+            moment = now()
+            outcome = await repos.articles.add_many(articles, moment, label_cache)
+            # In the same transaction: the scheduler's tick turns them into alerts.
+            await repos.deliveries.queue_alerts(outcome.new_ids, moment)
         report.new += len(outcome.new_ids)
         report.known += outcome.known
         report.new_ids.extend(outcome.new_ids)

@@ -14,10 +14,14 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
     UniqueConstraint,
+    false,
+    text,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -53,6 +57,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
+
+# The UNSCHEDULED sentinel of bot.domain.schedule as a literal both SQLite (text compared as
+# SQLAlchemy writes it) and PostgreSQL read as 1970-01-01.
+UNSCHEDULED_SQL = "1970-01-01 00:00:00.000000"
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 BigIntId = BigInteger().with_variant(Integer(), "sqlite")
@@ -124,9 +132,26 @@ class ChatRow(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     type: Mapped[str] = mapped_column(String(16))
     title: Mapped[str | None] = mapped_column(Text)
+    # An IANA name or a fixed offset like "UTC+02:00"; None means DEFAULT_TIMEZONE.
     timezone: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Why sends to the chat stopped (blocked, kicked, deactivated, not_found, migrated).
+    inactive_reason: Mapped[str | None] = mapped_column(String(32))
+    # The supergroup a group became; the chat's settings and subscriptions moved there.
+    migrated_to: Mapped[int | None] = mapped_column(BigInteger)
+    digest_enabled: Mapped[bool] = mapped_column(Boolean, server_default=true())
+    # Local minute of the day of the digest; None means DIGEST__DEFAULT_TIME.
+    digest_minute: Mapped[int | None] = mapped_column(SmallInteger)
+    # The next digest slot in UTC, what the tick looks up; None when digests are off or the
+    # chat is inactive. New chats start at the UNSCHEDULED sentinel: due at once, which makes
+    # the next tick work out their first slot.
+    digest_due_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, index=True, server_default=text(f"'{UNSCHEDULED_SQL}'")
+    )
+    # Where the previous digest's span ended: the next digest starts here.
+    digest_through: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    alerts: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class SubscriptionRow(Base):
@@ -139,6 +164,66 @@ class SubscriptionRow(Base):
         ForeignKey("labels.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DeliveryRow(Base):
+    """The delivery ledger: one row per (chat, digest) and per (chat, article alert)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        # A digest is identified by where its span ends; an alert by its article. NULLs are
+        # distinct in a unique constraint, so each kind only constrains its own rows.
+        UniqueConstraint("chat_id", "span_end", name="uq_deliveries_chat_digest"),
+        UniqueConstraint("chat_id", "article_id", name="uq_deliveries_chat_alert"),
+        # What the sender claims next.
+        Index("ix_deliveries_pending", "state", "priority", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("chats.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8))  # digest | alert
+    article_id: Mapped[int | None] = mapped_column(
+        BigIntId, ForeignKey("articles.id", ondelete="CASCADE")
+    )
+    span_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    span_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # planned | sending | sent | ambiguous | failed | empty
+    state: Mapped[str] = mapped_column(String(10))
+    priority: Mapped[int] = mapped_column(SmallInteger)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Which sender run marked the row "sending"; rows another run left there are ambiguous.
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DigestItemRow(Base):
+    """The ranked articles of a planned digest, worked out when it is planned."""
+
+    __tablename__ = "digest_items"
+
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True
+    )
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    # How many of the chat's labels the article carries.
+    matched: Mapped[int] = mapped_column(SmallInteger)
+    # How many articles the whole digest has (the same on every row of a digest).
+    total: Mapped[int] = mapped_column(Integer)
+
+
+class AlertQueueRow(Base):
+    """Articles ingested since the last alert planning; the tick turns them into alerts."""
+
+    __tablename__ = "alert_queue"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ProcessedUpdateRow(Base):

@@ -16,6 +16,7 @@ from bot.domain.articles import Article
 from bot.domain.commands import suggestion_patterns
 from bot.domain.labels import Label, LabelKind, fold_label
 from bot.domain.records import Chat, IngestOutcome, StoredArticle
+from storage.deliveries import DeliveryRepository, ScheduleRepository
 from storage.dialect import bulk_insert_sql, driver_datetime, insert_ignoring_conflicts
 from storage.models import (
     ArticleLabelRow,
@@ -53,6 +54,8 @@ class Repos:
         self.labels = LabelRepository(session, dialect)
         self.chats = ChatRepository(session, dialect)
         self.subscriptions = SubscriptionRepository(session, dialect)
+        self.schedules = ScheduleRepository(session, dialect)
+        self.deliveries = DeliveryRepository(session, dialect)
 
 
 class LabelRepository:
