@@ -8,6 +8,7 @@ from telegram.ext import Application, ContextTypes, ExtBot, JobQueue
 
 import handlers
 from bot.deps import Deps
+from bot.flood import FloodBudget
 from bot.metrics import TimedUpdateProcessor
 
 # The Application type with python-telegram-bot's default context, as built below.
@@ -43,9 +44,22 @@ def build_application(deps: Deps) -> BotApp:
         .base_file_url(f"{api}/file/bot")
         .post_init(post_init)
         .post_shutdown(close_db)
+        # Every Bot API call goes through the flood budget (see bot/flood.py).
+        .rate_limiter(flood_budget(deps))
         # PTB's default (one update at a time), timed for /metrics in every mode.
         .concurrent_updates(TimedUpdateProcessor(1))
         .build()
     )
     handlers.register(app, deps)
     return app
+
+
+def flood_budget(deps: Deps) -> FloodBudget:
+    """Return the flood budget the settings describe."""
+    flood = deps.settings.flood
+    return FloodBudget(
+        rate=flood.rate,
+        per_chat_interval=flood.per_chat_interval,
+        group_per_minute=flood.group_per_minute,
+        max_retries=flood.max_retries,
+    )

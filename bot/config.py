@@ -7,14 +7,86 @@ import re
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.domain.schedule import parse_digest_time
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/bot.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # What Telegram accepts as a webhook's secret_token.
 WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _LISTEN_HELP = "must be host:port, e.g. 0.0.0.0:8080 or [::1]:9090"
+
+
+class DigestSettings(BaseModel):
+    """DIGEST__*: when digests come and what they cover."""
+
+    model_config = ConfigDict(frozen=True)
+
+    # The local time of a new chat's daily digest (HH:MM); /digest changes it per chat.
+    default_time: str = "08:00"
+    # How far a chat's first digest reaches back.
+    first_lookback_hours: float = Field(24.0, gt=0, le=24 * 14)
+    # A digest missed while the bot was down is sent late if at most this old; an older one is
+    # folded into the next digest, whose span then covers both.
+    missed_window_hours: float = Field(6.0, ge=0, le=24)
+    # A digest's span ends this long before the moment it is planned, so an ingest batch
+    # stamped just before the digest time but committed just after is not missed.
+    settle_seconds: float = Field(10.0, ge=0, le=600)
+    # How often the scheduler's tick looks for due digests and new articles to alert.
+    tick_seconds: float = Field(30.0, ge=0.05, le=3600)
+    # Articles listed in one digest message at most (each gets a button; "More" shows the rest).
+    max_items: int = Field(10, ge=1, le=30)
+    # Send "nothing new" instead of staying silent when a digest would be empty.
+    send_empty: bool = False
+
+    @field_validator("default_time")
+    @classmethod
+    def _check_time(cls, value: str) -> str:
+        try:
+            minute = parse_digest_time(value)
+        except ValueError:
+            raise ValueError("must be a time of day as HH:MM, e.g. 08:00") from None
+        return f"{minute // 60:02d}:{minute % 60:02d}"
+
+    @property
+    def default_minute(self) -> int:
+        """The default digest time as a minute of the day."""
+        return parse_digest_time(self.default_time)
+
+
+class FloodSettings(BaseModel):
+    """FLOOD__*: the proactive budget every message the bot sends goes through."""
+
+    model_config = ConfigDict(frozen=True)
+
+    # Messages per second overall (Telegram allows about 30); 0 switches the overall limit off.
+    rate: float = Field(25.0, ge=0, le=10_000)
+    # Seconds between two messages to one chat (Telegram: about one per second); 0 = off.
+    per_chat_interval: float = Field(1.0, ge=0, le=60)
+    # Messages per minute to one group (Telegram: 20); 0 = off.
+    group_per_minute: int = Field(20, ge=0, le=10_000)
+    # How often one message is retried after 429 answers before it is handed back to the
+    # ledger (a digest is then sent on a later pass; an interactive reply gives up).
+    max_retries: int = Field(5, ge=0, le=100)
+
+
+class DeliverySettings(BaseModel):
+    """DELIVERY__*: how the sender works through the ledger."""
+
+    model_config = ConfigDict(frozen=True)
+
+    # Sends in flight at once (each still waits for the flood budget).
+    concurrency: int = Field(16, ge=1, le=1000)
+    # Ledger rows claimed per pass: at most this many can be in flight when the process dies,
+    # which bounds the duplicates a crash can cause.
+    batch: int = Field(64, ge=1, le=10_000)
+    # A send with no answer (timeout, dropped connection) may have been delivered; it is sent
+    # again up to this many attempts in all, then recorded as failed.
+    max_attempts: int = Field(3, ge=1, le=20)
+    # How long to wait for Telegram's answer to a pushed message before calling it ambiguous.
+    timeout_seconds: float = Field(10.0, gt=0, le=300)
 
 
 class Settings(BaseSettings):
@@ -25,6 +97,8 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         frozen=True,
+        # DIGEST__DEFAULT_TIME=07:30 sets digest.default_time.
+        env_nested_delimiter="__",
     )
 
     bot_token: SecretStr | None = None
@@ -41,6 +115,9 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1:8080"
     # Where /healthz and /metrics are served, in every mode; empty means off.
     metrics_listen: str | None = None
+    digest: DigestSettings = DigestSettings()
+    flood: FloodSettings = FloodSettings()
+    delivery: DeliverySettings = DeliverySettings()
 
     @field_validator("database_url")
     @classmethod
@@ -138,7 +215,7 @@ def describe_error(error: ValidationError) -> str:
     """Return one line per bad setting, naming the environment variable and what it accepts."""
     lines = []
     for item in error.errors():
-        name = str(item["loc"][0]).upper() if item["loc"] else "settings"
+        name = "__".join(str(part) for part in item["loc"]).upper() if item["loc"] else "settings"
         message = str(item["msg"]).removeprefix("Value error, ")
         lines.append(f"setting {name}: {message}")
     return "\n".join(lines)

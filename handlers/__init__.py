@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.deps import Deps
-from handlers import admin, cards, errors, fallbacks, start, subscriptions, topics
+from handlers import admin, cards, digests, errors, fallbacks, start, subscriptions, topics
 
 if TYPE_CHECKING:
     from bot.app import BotApp
@@ -18,6 +18,7 @@ def register(app: BotApp, deps: Deps) -> None:
     topics.register(app, deps)
     subscriptions.register(app, deps)
     cards.register(app, deps)
+    digests.register(app, deps)
     # Fallbacks sit in a later group and skip whatever another handler takes (see there).
     fallbacks.register(app, deps)
     errors.register(app)

@@ -1,0 +1,437 @@
+"""The scheduler's tick and the sender: everything the bot pushes goes through here.
+
+Each tick plans, in our own tables: the digests whose slot has come (see
+`storage.deliveries`) and the alerts for newly ingested articles. The sender then works
+through the ledger in batches: it claims a batch (marking it "sending"), composes and sends
+each message through the flood budget, and records how each send ended, one transaction per
+batch. Nothing lives in the scheduler, so a restart loses nothing.
+
+Delivery guarantees, per ledger row:
+- a row is planned once: (chat, digest span end) and (chat, alert article) are unique;
+- a row marked "sending" by a run that is gone (the process died) becomes "ambiguous", and so
+  does a send that got no answer (timeout, dropped connection): Telegram may have delivered
+  it. The policy: an ambiguous row is sent again, up to DELIVERY__MAX_ATTEMPTS attempts in
+  all, then recorded as failed. We prefer a rare duplicate to a lost digest; duplicates are
+  bounded by the rows in flight (at most DELIVERY__BATCH) when a process dies;
+- a send that never left (no connection, 429 after every retry, a migrated group) goes back
+  to "planned" without using an attempt;
+- 403 (blocked, kicked, deactivated) and "chat not found" mark the chat inactive: its rows
+  fail unsent, and nothing is retried until the chat writes /start again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.ext import ContextTypes, ExtBot
+
+from bot.deps import Deps
+from bot.domain.cards import render_card
+from bot.domain.deliveries import (
+    Delivery,
+    DeliveryKind,
+    DeliveryState,
+    InactiveReason,
+    Outcome,
+    PlanReport,
+    PlanRules,
+    Priority,
+    inactive_reason,
+)
+from bot.domain.digest import DigestAction, DigestEntry, DigestMessage, compose_digest
+from bot.domain.records import StoredArticle
+from bot.domain.schedule import slot_after_today, zone_for
+from handlers.keyboards import keyboard
+
+if TYPE_CHECKING:
+    from bot.app import BotApp
+
+log = logging.getLogger(__name__)
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+DIGEST_OPEN = "dg:o:{article_id}"
+DIGEST_MORE = "dg:m:{delivery_id}:{first}"
+TICK_JOB = "digest-tick"
+# Causes of a NetworkError that mean the request never reached Telegram.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def plan_rules(deps: Deps) -> PlanRules:
+    """Return the planning rules the settings describe."""
+    digest = deps.settings.digest
+    return PlanRules(
+        default_zone=deps.settings.default_timezone,
+        default_minute=digest.default_minute,
+        first_lookback=timedelta(hours=digest.first_lookback_hours),
+        missed_window=timedelta(hours=digest.missed_window_hours),
+        settle=timedelta(seconds=digest.settle_seconds),
+        max_items=digest.max_items,
+        keep_empty=digest.send_empty,
+    )
+
+
+def digest_keyboard(message: DigestMessage, delivery_id: int) -> InlineKeyboardMarkup | None:
+    """Return a digest's buttons: one per article (opens its card) and "More"."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                button.text,
+                callback_data=(
+                    DIGEST_OPEN.format(article_id=button.value)
+                    if button.action is DigestAction.OPEN
+                    else DIGEST_MORE.format(delivery_id=delivery_id, first=button.value)
+                ),
+            )
+            for button in row
+        ]
+        for row in message.buttons
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def digest_entry(stored: StoredArticle, matched: int) -> DigestEntry:
+    """Return what a digest lists of a stored article."""
+    article = stored.article
+    return DigestEntry(
+        article_id=stored.id,
+        title=article.title,
+        takeaway=article.takeaways[0] if article.takeaways else None,
+        tags=article.tags,
+        themes=article.themes,
+        matched=matched,
+        sort_at=stored.published_at,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Content:
+    text: str
+    markup: InlineKeyboardMarkup | None
+
+
+@dataclass(slots=True)
+class DrainReport:
+    """What one drain did."""
+
+    sent: int = 0
+    failed: int = 0
+    ambiguous: int = 0
+    requeued: int = 0
+    empty: int = 0
+    batches: int = 0
+    outcomes: list[Outcome] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Effects:
+    """What sends taught about chats, applied with the batch's outcomes."""
+
+    inactive: dict[int, InactiveReason] = field(default_factory=dict)
+    migrated: dict[int, int] = field(default_factory=dict)
+    unreachable: bool = False
+
+
+class DeliveryService:
+    """Plans on each tick and sends what the ledger holds (see the module doc)."""
+
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+        # Which sender run marked a row "sending"; see DeliveryRepository.recover.
+        self.run_id = secrets.token_hex(8)
+        self._plan_lock = asyncio.Lock()
+        self._drain_lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._again = False
+
+    # --- the tick ------------------------------------------------------------------------
+
+    async def tick(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The periodic job: plan what is due, then make sure the sender works through it."""
+        await self.plan()
+        self.start_draining(context.application)
+
+    async def plan(self) -> PlanReport:
+        """Plan due digests and new alerts; rows an earlier run left "sending" are ambiguous."""
+        rules = plan_rules(self._deps)
+        async with self._plan_lock:
+            now = self._deps.clock()
+            # One transaction: a tick plans everything due at `now`, or nothing.
+            async with self._deps.db.transaction() as repos:
+                recovered = await repos.deliveries.recover(self.run_id, now)
+                # Digests first: after downtime, what a digest span covers goes to the digest
+                # rather than arriving as a burst of alerts.
+                report = await repos.deliveries.plan_digests(now, rules)
+                report.alerts = await repos.deliveries.plan_alerts(now)
+        report.recovered = recovered
+        if recovered:
+            log.warning("%d deliveries were in flight when the bot stopped: ambiguous", recovered)
+        if report.digests or report.alerts or report.folded:
+            log.info(
+                "planned %d digests (%d empty, %d folded) and %d alerts",
+                report.digests,
+                report.empty,
+                report.folded,
+                report.alerts,
+            )
+        return report
+
+    def start_draining(self, app: Any) -> None:
+        """Send what is pending in the background, unless a drain is running already."""
+        if self._task is not None and not self._task.done():
+            self._again = True
+            return
+        self._task = app.create_task(self._drain_while_running(app), name="digest-sender")
+
+    async def _drain_while_running(self, app: Any) -> None:
+        while True:
+            self._again = False
+            await self.drain(app.bot, keep_going=lambda: bool(app.running))
+            if not self._again or not app.running:
+                return
+
+    # --- sending -------------------------------------------------------------------------
+
+    async def drain(
+        self, bot: ExtBot[Any], keep_going: Callable[[], bool] | None = None
+    ) -> DrainReport:
+        """Send pending deliveries batch by batch until none is left (or `keep_going` fails)."""
+        report = DrainReport()
+        delivery = self._deps.settings.delivery
+        async with self._drain_lock:
+            while keep_going is None or keep_going():
+                async with self._deps.db.transaction() as repos:
+                    batch = await repos.deliveries.claim(
+                        limit=delivery.batch,
+                        claimed_by=self.run_id,
+                        now=self._deps.clock(),
+                        max_attempts=delivery.max_attempts,
+                    )
+                    contents = await self._compose(repos, batch)
+                if not batch:
+                    break
+                effects = _Effects()
+                outcomes = await self._send_all(bot, batch, contents, effects)
+                await self._record(outcomes, effects)
+                report.batches += 1
+                for outcome in outcomes:
+                    report.outcomes.append(outcome)
+                    if outcome.requeue:
+                        report.requeued += 1
+                    elif outcome.state is DeliveryState.SENT:
+                        report.sent += 1
+                    elif outcome.state is DeliveryState.AMBIGUOUS:
+                        report.ambiguous += 1
+                    elif outcome.state is DeliveryState.EMPTY:
+                        report.empty += 1
+                    else:
+                        report.failed += 1
+                if effects.unreachable:
+                    log.warning("Telegram is unreachable; sending resumes on the next tick")
+                    break
+        return report
+
+    async def send_now(self, bot: ExtBot[Any], delivery: Delivery) -> Outcome:
+        """Send one delivery claimed by this run (a digest asked for with /digest now)."""
+        async with self._deps.db.transaction() as repos:
+            contents = await self._compose(repos, [delivery])
+        effects = _Effects()
+        outcomes = await self._send_all(bot, [delivery], contents, effects)
+        await self._record(outcomes, effects)
+        return outcomes[0]
+
+    def planning(self) -> asyncio.Lock:
+        """The lock planning holds: /digest now and the tick never plan at the same time."""
+        return self._plan_lock
+
+    def next_due_after_now(self, zone_name: str, minute: int) -> datetime:
+        """Return the slot after today's: a digest sent on demand counts as the day's."""
+        return slot_after_today(self._deps.clock(), zone_for(zone_name), minute)
+
+    async def _compose(self, repos: Any, batch: Sequence[Delivery]) -> dict[int, _Content]:
+        """Build the message of each delivery (none when there is nothing to send)."""
+        if not batch:
+            return {}
+        settings = self._deps.settings
+        digests = [d for d in batch if d.kind is DeliveryKind.DIGEST]
+        items = await repos.deliveries.digest_items([d.id for d in digests])
+        chat_ids = [d.chat_id for d in digests]
+        zones = await repos.deliveries.chat_zones(chat_ids)
+        followed = await repos.deliveries.followed_keys(chat_ids)
+        wanted = [article_id for rows in items.values() for article_id, _, _ in rows]
+        wanted += [d.article_id for d in batch if d.article_id is not None]
+        articles = {stored.id: stored for stored in await repos.articles.get_many(wanted)}
+        contents: dict[int, _Content] = {}
+        for delivery in batch:
+            if delivery.kind is DeliveryKind.ALERT:
+                stored = articles.get(delivery.article_id or 0)
+                if stored is not None:
+                    card = render_card(stored)
+                    contents[delivery.id] = _Content(card.text, keyboard(card))
+                continue
+            rows = items.get(delivery.id, [])
+            entries = [
+                digest_entry(articles[article_id], matched)
+                for article_id, matched, _ in rows
+                if article_id in articles
+            ]
+            zone = zone_for(zones.get(delivery.chat_id) or settings.default_timezone)
+            assert delivery.span_start is not None
+            if not entries:
+                if settings.digest.send_empty:
+                    contents[delivery.id] = _Content(
+                        f"📭 Nothing new on your topics since "
+                        f"{delivery.span_start.astimezone(zone):%a %d %b, %H:%M}.",
+                        None,
+                    )
+                continue
+            message = compose_digest(
+                entries,
+                total=max(rows[0][2], len(entries)),
+                since=delivery.span_start,
+                zone=zone,
+                followed=followed.get(delivery.chat_id, set()),
+                max_items=settings.digest.max_items,
+            )
+            contents[delivery.id] = _Content(message.html, digest_keyboard(message, delivery.id))
+        return contents
+
+    async def _send_all(
+        self,
+        bot: ExtBot[Any],
+        batch: Sequence[Delivery],
+        contents: dict[int, _Content],
+        effects: _Effects,
+    ) -> list[Outcome]:
+        limit = asyncio.Semaphore(self._deps.settings.delivery.concurrency)
+
+        async def one(delivery: Delivery) -> Outcome:
+            content = contents.get(delivery.id)
+            if content is None:
+                return Outcome(delivery.id, DeliveryState.EMPTY)
+            async with limit:
+                return await self._send(bot, delivery, content, effects)
+
+        return list(await asyncio.gather(*(one(delivery) for delivery in batch)))
+
+    async def _send(
+        self, bot: ExtBot[Any], delivery: Delivery, content: _Content, effects: _Effects
+    ) -> Outcome:
+        """Send one message; turn every way it can end into an outcome for the ledger."""
+        timeout = self._deps.settings.delivery.timeout_seconds
+        chat_id = effects.migrated.get(delivery.chat_id, delivery.chat_id)
+        if delivery.retried_ambiguous:
+            log.info(
+                "sending delivery %d again after an unanswered attempt (policy: resend)",
+                delivery.id,
+            )
+        priority = None if delivery.priority is Priority.INTERACTIVE else int(delivery.priority)
+        try:
+            message = await bot.send_message(
+                chat_id,
+                content.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=content.markup,
+                link_preview_options=NO_PREVIEW,
+                read_timeout=timeout,
+                write_timeout=timeout,
+                rate_limit_args=priority,
+            )
+        except RetryAfter:
+            # The flood budget already waited and retried; the ledger keeps the row for later.
+            return Outcome(delivery.id, DeliveryState.PLANNED, requeue=True)
+        except ChatMigrated as error:
+            effects.migrated[delivery.chat_id] = error.new_chat_id
+            return Outcome(delivery.id, DeliveryState.PLANNED, requeue=True)
+        except Forbidden as error:
+            effects.inactive[delivery.chat_id] = inactive_reason(error.message)
+            return Outcome(delivery.id, DeliveryState.FAILED, error=error.message)
+        except BadRequest as error:
+            if "chat not found" in error.message.lower():
+                effects.inactive[delivery.chat_id] = InactiveReason.NOT_FOUND
+            else:
+                log.error("Telegram refused delivery %d: %s", delivery.id, error.message)
+            return Outcome(delivery.id, DeliveryState.FAILED, error=error.message)
+        except (TimedOut, NetworkError) as error:
+            if isinstance(error.__cause__, _NOT_SENT):
+                effects.unreachable = True
+                return Outcome(delivery.id, DeliveryState.PLANNED, requeue=True)
+            max_attempts = self._deps.settings.delivery.max_attempts
+            state = (
+                DeliveryState.AMBIGUOUS
+                if delivery.attempts < max_attempts
+                else DeliveryState.FAILED
+            )
+            log.warning(
+                "no answer for delivery %d (attempt %d of %d): %s",
+                delivery.id,
+                delivery.attempts,
+                max_attempts,
+                error,
+            )
+            return Outcome(delivery.id, state, error=f"no answer: {error}")
+        except TelegramError as error:
+            log.error("delivery %d failed: %s", delivery.id, error)
+            return Outcome(delivery.id, DeliveryState.FAILED, error=str(error))
+        return Outcome(delivery.id, DeliveryState.SENT, message_id=message.message_id)
+
+    async def _record(self, outcomes: Sequence[Outcome], effects: _Effects) -> None:
+        now = self._deps.clock()
+        async with self._deps.db.transaction() as repos:
+            for old, new in effects.migrated.items():
+                if await repos.schedules.migrate(old, new, now):
+                    log.info("chat %d became supergroup %d; its deliveries moved", old, new)
+            for chat_id, reason in effects.inactive.items():
+                if await repos.schedules.mark_inactive(chat_id, reason):
+                    log.info("chat %d is inactive (%s): nothing more is sent", chat_id, reason)
+            await repos.deliveries.record(outcomes, now)
+
+
+def register(app: BotApp, deps: Deps, service: DeliveryService) -> None:
+    """Add the periodic tick."""
+    job_queue = app.job_queue
+    if job_queue is None:
+        raise RuntimeError("the application was built without a job queue")
+    tick = deps.settings.digest.tick_seconds
+    job_queue.run_repeating(
+        service.tick,
+        interval=tick,
+        first=0.5,
+        name=TICK_JOB,
+        job_kwargs={
+            # A tick that starts late (a busy loop, a suspended machine) still runs, and
+            # several missed ticks run once: the schedule lives in our tables, so one late
+            # tick catches up on everything due.
+            "misfire_grace_time": None,
+            "coalesce": True,
+            "max_instances": 1,
+        },
+    )
+
+
+def service_of(app: BotApp) -> DeliveryService:
+    """Return the DeliveryService an application's tick belongs to (tests, benchmarks)."""
+    job_queue = app.job_queue
+    jobs = job_queue.get_jobs_by_name(TICK_JOB) if job_queue is not None else ()
+    for job in jobs:
+        owner = getattr(job.callback, "__self__", None)
+        if isinstance(owner, DeliveryService):
+            return owner
+    raise LookupError("the application has no digest tick")
