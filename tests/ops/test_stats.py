@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import update
@@ -13,7 +14,7 @@ from bot.domain.labels import LabelKind
 from bot.ingest import ingest
 from bot.localapi import LocalBotApi
 from storage.database import Database
-from storage.models import ChatRow
+from storage.models import ChatRow, DeliveryRow
 from tests.conftest import FIXED_NOW
 from tests.ops.conftest import ADMIN, PERSON, make_settings, running_app
 
@@ -34,6 +35,29 @@ async def seed(db: Database) -> None:
         )
         await repos.subscriptions.add(PERSON, labels.values(), FIXED_NOW)
         await repos.subscriptions.add(GROUP, [labels[(LabelKind.TAG, "kyiv")]], FIXED_NOW)
+        # Today (UTC) two digests went out; one failed, one was yesterday, one is an alert.
+        today, yesterday = FIXED_NOW - timedelta(hours=1), FIXED_NOW - timedelta(hours=10)
+        for n, (kind, state, at) in enumerate(
+            (
+                ("digest", "sent", today),
+                ("digest", "sent", today),
+                ("digest", "failed", today),
+                ("digest", "sent", yesterday),
+                ("alert", "sent", today),
+            )
+        ):
+            repos.session.add(
+                DeliveryRow(
+                    chat_id=PERSON,
+                    kind=kind,
+                    span_end=at - timedelta(minutes=n) if kind == "digest" else None,
+                    state=state,
+                    priority=1,
+                    attempts=1,
+                    created_at=at,
+                    updated_at=at,
+                )
+            )
 
 
 async def send(api: LocalBotApi, app: BotApp, chat_id: int, text: str) -> list[str]:
@@ -55,8 +79,19 @@ async def test_stats_shows_an_admin_the_figures(
         "Active chats: 3",
         "Subscriptions: 3",
         "Articles: 2",  # the .txt file is also in the .jsonl file
-        "Digests sent today: not recorded (no delivery ledger)",
+        "Digests sent today (since 00:00 UTC): 2",
     ]
+
+
+async def test_today_is_the_day_in_the_default_time_zone(
+    db_url: str, db: Database, api: LocalBotApi
+) -> None:
+    await seed(db)
+    # 09:30 UTC is 11:30 in Kyiv; "yesterday" (23:30 UTC) was already today there.
+    settings = make_settings(db_url, api, default_timezone="Europe/Kyiv")
+    async with running_app(settings) as app:
+        (reply,) = await send(api, app, ADMIN, "/stats")
+    assert reply.splitlines()[-1] == "Digests sent today (since 00:00 Europe/Kyiv): 3"
 
 
 async def test_stats_answers_anyone_else_like_an_unknown_command(
