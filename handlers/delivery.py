@@ -56,7 +56,13 @@ from bot.domain.deliveries import (
     Priority,
     inactive_reason,
 )
-from bot.domain.digest import DigestAction, DigestEntry, DigestMessage, compose_digest
+from bot.domain.digest import (
+    DigestAction,
+    DigestEntry,
+    DigestMessage,
+    compose_digest,
+    rank_entries,
+)
 from bot.domain.records import StoredArticle
 from bot.domain.schedule import slot_after_today, zone_for
 from handlers.keyboards import keyboard
@@ -275,7 +281,7 @@ class DeliveryService:
         chat_ids = [d.chat_id for d in digests]
         zones = await repos.deliveries.chat_zones(chat_ids)
         followed = await repos.deliveries.followed_keys(chat_ids)
-        wanted = [article_id for rows in items.values() for article_id, _, _ in rows]
+        wanted = [article_id for rows in items.values() for article_id, _ in rows]
         wanted += [d.article_id for d in batch if d.article_id is not None]
         articles = {stored.id: stored for stored in await repos.articles.get_many(wanted)}
         contents: dict[int, _Content] = {}
@@ -286,12 +292,14 @@ class DeliveryService:
                     card = render_card(stored)
                     contents[delivery.id] = _Content(card.text, keyboard(card))
                 continue
-            rows = items.get(delivery.id, [])
-            entries = [
-                digest_entry(articles[article_id], matched)
-                for article_id, matched, _ in rows
-                if article_id in articles
-            ]
+            # Articles deleted since the digest was planned are left out.
+            entries = rank_entries(
+                [
+                    digest_entry(articles[article_id], matched)
+                    for article_id, matched in items.get(delivery.id, [])
+                    if article_id in articles
+                ]
+            )
             zone = zone_for(zones.get(delivery.chat_id) or settings.default_timezone)
             assert delivery.span_start is not None
             if not entries:
@@ -304,7 +312,7 @@ class DeliveryService:
                 continue
             message = compose_digest(
                 entries,
-                total=max(rows[0][2], len(entries)),
+                total=len(entries),
                 since=delivery.span_start,
                 zone=zone,
                 followed=followed.get(delivery.chat_id, set()),

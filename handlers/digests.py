@@ -333,7 +333,7 @@ class DigestHandlers:
                 total = 0
             else:
                 rows, total = await repos.deliveries.page(
-                    chat.id, found[1], found[2], offset=first - 1, limit=max_items
+                    delivery_id, offset=first - 1, limit=max_items
                 )
             articles = {s.id: s for s in await repos.articles.get_many([a for a, _ in rows])}
             followed = (await repos.deliveries.followed_keys([chat.id])).get(chat.id, set())

@@ -37,7 +37,7 @@ from bot.domain.deliveries import (
     Priority,
 )
 from bot.domain.schedule import UNSCHEDULED, StepKind, due_step, zone_for
-from storage.dialect import insert_ignoring_conflicts
+from storage.dialect import insert_ignoring_conflicts, prepare_bulk_join
 from storage.models import (
     AlertQueueRow,
     ChatRow,
@@ -54,42 +54,34 @@ _CHUNK = 1000
 _MAX_PASSES = 4
 _PENDING = (DeliveryState.PLANNED.value, DeliveryState.AMBIGUOUS.value)
 
-# The ranked articles of every digest planned in this pass, best first, at most :max_items
-# per digest. It starts from the articles that arrived in the pass's spans (an index range on
-# ingested_at), then follows their labels to the subscriptions and the new digests; the CROSS
-# JOINs keep SQLite to that order (PostgreSQL plans it by itself).
+# Every article of every digest planned in this pass, with how many of the chat's labels it
+# carries. It starts from the articles that arrived in the pass's spans (an index range on
+# ingested_at), then follows their labels to the subscriptions and the new digests, so its cost
+# follows the number of matches. The CROSS JOINs keep SQLite to that order (PostgreSQL plans
+# it by itself, given fresh statistics: see prepare_bulk_join).
 _ITEMS_SQL = """
-INSERT INTO digest_items (delivery_id, rank, article_id, matched, total)
-SELECT delivery_id, rn, article_id, matched, total FROM (
-    SELECT m.delivery_id, m.article_id, m.matched,
-           row_number() OVER (
-               PARTITION BY m.delivery_id
-               ORDER BY m.matched DESC, m.sort_at DESC, m.article_id DESC
-           ) AS rn,
-           count(*) OVER (PARTITION BY m.delivery_id) AS total
-    FROM (
-        SELECT d.id AS delivery_id, a.id AS article_id, a.sort_at AS sort_at,
-               count(*) AS matched
-        FROM articles a
-        CROSS JOIN article_labels al
-        CROSS JOIN subscriptions s
-        CROSS JOIN deliveries d
-        WHERE a.ingested_at >= :lo AND a.ingested_at < :hi
-          AND al.article_id = a.id
-          AND s.label_id = al.label_id
-          AND d.chat_id = s.chat_id
-          AND d.span_end IN :dues
-          AND d.id > :floor
-          AND d.kind = 'digest'
-          AND a.ingested_at >= d.span_start AND a.ingested_at < d.span_end
-          AND NOT EXISTS (
-              SELECT 1 FROM deliveries x WHERE x.chat_id = d.chat_id AND x.article_id = a.id
-          )
-        GROUP BY d.id, a.id, a.sort_at
-    ) m
-) r
-WHERE rn <= :max_items
+INSERT INTO digest_items (delivery_id, article_id, matched)
+SELECT d.id, a.id, count(*)
+FROM articles a
+CROSS JOIN article_labels al
+CROSS JOIN subscriptions s
+CROSS JOIN deliveries d
+WHERE a.ingested_at >= :lo AND a.ingested_at < :hi
+  AND al.article_id = a.id
+  AND s.label_id = al.label_id
+  AND d.chat_id = s.chat_id
+  AND d.span_end IN :dues
+  AND d.id > :floor
+  AND d.kind = 'digest'
+  AND a.ingested_at >= d.span_start AND a.ingested_at < d.span_end
+  AND NOT EXISTS (
+      SELECT 1 FROM deliveries x
+      WHERE x.chat_id = d.chat_id AND x.article_id = a.id AND x.article_id IS NOT NULL
+  )
+GROUP BY d.id, a.id
 """
+# A pass that plans at least this many digests refreshes PostgreSQL's statistics first.
+_BULK = 1000
 
 # The alerts for queued articles: every active chat with alerts on that follows one of the
 # article's labels, unless a digest span already covers the article for that chat.
@@ -107,38 +99,27 @@ WHERE a.id IN :ids
   AND c.id = s.chat_id
   AND c.alerts AND c.active
   AND (c.digest_through IS NULL OR a.ingested_at >= c.digest_through)
-ON CONFLICT (chat_id, article_id) DO NOTHING
+ON CONFLICT (chat_id, article_id) WHERE article_id IS NOT NULL DO NOTHING
 """
 
-# One chat's ranked articles in a span, for the pages behind a digest's "More" button.
+# One page of a digest's articles, ranked as the digest ranks them.
 _PAGE_SQL = """
-SELECT a.id, count(*) AS matched
-FROM articles a
-CROSS JOIN article_labels al
-CROSS JOIN subscriptions s
-WHERE a.ingested_at >= :start AND a.ingested_at < :end
-  AND al.article_id = a.id
-  AND s.label_id = al.label_id AND s.chat_id = :chat_id
-  AND NOT EXISTS (
-      SELECT 1 FROM deliveries x WHERE x.chat_id = :chat_id AND x.article_id = a.id
-  )
-GROUP BY a.id, a.sort_at
-ORDER BY matched DESC, a.sort_at DESC, a.id DESC
+SELECT i.article_id, i.matched
+FROM digest_items i
+JOIN articles a ON a.id = i.article_id
+WHERE i.delivery_id = :delivery_id
+ORDER BY i.matched DESC, a.sort_at DESC, i.article_id DESC
 LIMIT :limit OFFSET :offset
 """
 
 _COUNT_SQL = """
-SELECT count(DISTINCT a.id)
-FROM articles a
-CROSS JOIN article_labels al
-CROSS JOIN subscriptions s
-WHERE a.ingested_at >= :start AND a.ingested_at < :end
-  AND al.article_id = a.id
-  AND s.label_id = al.label_id AND s.chat_id = :chat_id
-  AND NOT EXISTS (
-      SELECT 1 FROM deliveries x WHERE x.chat_id = :chat_id AND x.article_id = a.id
-  )
+SELECT count(*)
+FROM digest_items i
+JOIN articles a ON a.id = i.article_id
+WHERE i.delivery_id = :delivery_id
 """
+_DIGEST_KEY = ("chat_id", "span_end")
+_DIGEST_WHERE = "span_end IS NOT NULL"
 
 
 def _stamp(name: str) -> Any:
@@ -349,11 +330,9 @@ class DeliveryRepository:
                     report.scheduled += count
             if dues:
                 lo = await self._span_floor(floor, dues, min(starts))
-                empty = await self._plan_items(
-                    floor=floor, dues=dues, lo=lo, hi=max(dues), rules=rules, now=now
+                await self._plan_items(
+                    floor=floor, dues=dues, lo=lo, hi=max(dues), bulk=report.digests >= _BULK
                 )
-                report.digests -= empty
-                report.empty += empty
                 report.dues += dues
         return report
 
@@ -372,7 +351,9 @@ class DeliveryRepository:
             _stamp("now"),
             _stamp("now"),
         ).where(group)
-        stmt = insert_ignoring_conflicts(self._dialect, DeliveryRow, "chat_id", "span_end")
+        stmt = insert_ignoring_conflicts(
+            self._dialect, DeliveryRow, *_DIGEST_KEY, where=_DIGEST_WHERE
+        )
         await self._session.execute(
             stmt.from_select(
                 [
@@ -403,41 +384,17 @@ class DeliveryRepository:
         return earliest if earliest is not None else first
 
     async def _plan_items(
-        self,
-        *,
-        floor: int,
-        dues: list[datetime],
-        lo: datetime,
-        hi: datetime,
-        rules: PlanRules,
-        now: datetime,
-    ) -> int:
-        """Rank the articles of the digests planned in this pass; return how many are empty."""
+        self, *, floor: int, dues: list[datetime], lo: datetime, hi: datetime, bulk: bool
+    ) -> None:
+        """Store the articles of every digest planned in this pass (see _ITEMS_SQL)."""
+        if bulk:
+            await prepare_bulk_join(self._session, self._dialect, "deliveries")
         stmt = text(_ITEMS_SQL).bindparams(
             _stamp("lo"),
             _stamp("hi"),
             bindparam("dues", expanding=True, type_=UTCDateTime),
         )
-        await self._session.execute(
-            stmt,
-            {"lo": lo, "hi": hi, "dues": dues, "floor": floor, "max_items": rules.max_items},
-        )
-        if rules.keep_empty:
-            return 0
-        result = await self._session.execute(
-            update(DeliveryRow)
-            .where(
-                DeliveryRow.id > floor,
-                DeliveryRow.kind == DeliveryKind.DIGEST.value,
-                DeliveryRow.state == DeliveryState.PLANNED.value,
-                DeliveryRow.span_end.in_(dues),
-                ~select(DigestItemRow.delivery_id)
-                .where(DigestItemRow.delivery_id == DeliveryRow.id)
-                .exists(),
-            )
-            .values(state=DeliveryState.EMPTY.value, updated_at=now)
-        )
-        return int(getattr(result, "rowcount", 0))
+        await self._session.execute(stmt, {"lo": lo, "hi": hi, "dues": dues, "floor": floor})
 
     async def plan_digest_now(
         self,
@@ -463,7 +420,9 @@ class DeliveryRepository:
             return None
         floor = int(await self._session.scalar(select(func.max(DeliveryRow.id))) or 0)
         result = await self._session.execute(
-            insert_ignoring_conflicts(self._dialect, DeliveryRow, "chat_id", "span_end")
+            insert_ignoring_conflicts(
+                self._dialect, DeliveryRow, *_DIGEST_KEY, where=_DIGEST_WHERE
+            )
             .values(
                 chat_id=chat_id,
                 kind=DeliveryKind.DIGEST.value,
@@ -484,7 +443,7 @@ class DeliveryRepository:
         row.digest_through = end
         if row.digest_enabled and row.active:
             row.digest_due_at = next_due
-        await self._plan_items(floor=floor, dues=[end], lo=start, hi=end, rules=rules, now=now)
+        await self._plan_items(floor=floor, dues=[end], lo=start, hi=end, bulk=False)
         return Delivery(
             id=delivery_id,
             chat_id=chat_id,
@@ -659,25 +618,18 @@ class DeliveryRepository:
                 )
             )
 
-    async def digest_items(
-        self, delivery_ids: Sequence[int]
-    ) -> dict[int, list[tuple[int, int, int]]]:
-        """Return each digest's ranked (article id, matched labels, total) rows."""
-        items: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    async def digest_items(self, delivery_ids: Sequence[int]) -> dict[int, list[tuple[int, int]]]:
+        """Return each digest's (article id, matched labels) rows, unranked."""
+        items: dict[int, list[tuple[int, int]]] = defaultdict(list)
         if not delivery_ids:
             return items
         result = await self._session.execute(
             select(
-                DigestItemRow.delivery_id,
-                DigestItemRow.article_id,
-                DigestItemRow.matched,
-                DigestItemRow.total,
-            )
-            .where(DigestItemRow.delivery_id.in_(delivery_ids))
-            .order_by(DigestItemRow.delivery_id, DigestItemRow.rank)
+                DigestItemRow.delivery_id, DigestItemRow.article_id, DigestItemRow.matched
+            ).where(DigestItemRow.delivery_id.in_(delivery_ids))
         )
-        for delivery_id, article_id, matched, total in result:
-            items[delivery_id].append((article_id, matched, total))
+        for delivery_id, article_id, matched in result:
+            items[delivery_id].append((article_id, matched))
         return items
 
     async def followed_keys(self, chat_ids: Sequence[int]) -> dict[int, set[str]]:
@@ -711,14 +663,14 @@ class DeliveryRepository:
         return row.chat_id, row.span_start, row.span_end
 
     async def page(
-        self, chat_id: int, start: datetime, end: datetime, *, offset: int, limit: int
+        self, delivery_id: int, *, offset: int, limit: int
     ) -> tuple[list[tuple[int, int]], int]:
-        """Return (article id, matched labels) of one page of a chat's span, and the total."""
-        params = {"chat_id": chat_id, "start": start, "end": end}
-        count = text(_COUNT_SQL).bindparams(_stamp("start"), _stamp("end"))
-        total = int(await self._session.scalar(count, params) or 0)
-        stmt = text(_PAGE_SQL).bindparams(_stamp("start"), _stamp("end"))
-        rows = await self._session.execute(stmt, {**params, "offset": offset, "limit": limit})
+        """Return one page of a digest's (article id, matched labels), ranked, and the total."""
+        params = {"delivery_id": delivery_id}
+        total = int(await self._session.scalar(text(_COUNT_SQL), params) or 0)
+        rows = await self._session.execute(
+            text(_PAGE_SQL), {**params, "offset": offset, "limit": limit}
+        )
         return [(article_id, matched) for article_id, matched in rows], total
 
     async def states(self, chat_id: int | None = None) -> dict[str, int]:

@@ -5,19 +5,39 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
 
 from storage.models import Base, table_of
 
 
-def insert_ignoring_conflicts(dialect_name: str, table: type[Base], *columns: str) -> Insert:
-    """Return an INSERT that skips rows whose `columns` already exist (ON CONFLICT DO NOTHING)."""
+def insert_ignoring_conflicts(
+    dialect_name: str, table: type[Base], *columns: str, where: str | None = None
+) -> Insert:
+    """Return an INSERT that skips rows whose `columns` already exist (ON CONFLICT DO NOTHING).
+
+    `where` names the predicate of a partial unique index on `columns`."""
+    index_where = text(where) if where is not None else None
     if dialect_name == "postgresql":
         return postgresql.insert(table_of(table)).on_conflict_do_nothing(
-            index_elements=list(columns)
+            index_elements=list(columns), index_where=index_where
         )
-    return sqlite.insert(table_of(table)).on_conflict_do_nothing(index_elements=list(columns))
+    return sqlite.insert(table_of(table)).on_conflict_do_nothing(
+        index_elements=list(columns), index_where=index_where
+    )
+
+
+async def prepare_bulk_join(session: AsyncSession, dialect_name: str, *tables: str) -> None:
+    """Before one large join in this transaction: on PostgreSQL, fresh statistics for tables
+    that just grew (else the planner expects a handful of rows and picks nested loops) and
+    memory to sort and hash in (else they spill to disk). SQLite needs neither."""
+    if dialect_name != "postgresql":
+        return
+    await session.execute(text("SET LOCAL work_mem = '64MB'"))
+    for table in tables:
+        await session.execute(text(f"ANALYZE {table}"))
 
 
 def upsert(

@@ -171,16 +171,40 @@ class DeliveryRow(Base):
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        # A digest is identified by where its span ends; an alert by its article. NULLs are
-        # distinct in a unique constraint, so each kind only constrains its own rows.
-        UniqueConstraint("chat_id", "span_end", name="uq_deliveries_chat_digest"),
-        UniqueConstraint("chat_id", "article_id", name="uq_deliveries_chat_alert"),
+        # A digest is identified by where its span ends, an alert by its article; each unique
+        # index covers only its own kind of row.
+        Index(
+            "uq_deliveries_chat_digest",
+            "chat_id",
+            "span_end",
+            unique=True,
+            sqlite_where=text("span_end IS NOT NULL"),
+            postgresql_where=text("span_end IS NOT NULL"),
+        ),
+        Index(
+            "uq_deliveries_chat_alert",
+            "chat_id",
+            "article_id",
+            unique=True,
+            sqlite_where=text("article_id IS NOT NULL"),
+            postgresql_where=text("article_id IS NOT NULL"),
+        ),
+        # Deleting an article finds its alerts.
+        Index(
+            "ix_deliveries_article_id",
+            "article_id",
+            sqlite_where=text("article_id IS NOT NULL"),
+            postgresql_where=text("article_id IS NOT NULL"),
+        ),
         # What the sender claims next.
         Index("ix_deliveries_pending", "state", "priority", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
-    chat_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("chats.id", ondelete="CASCADE"))
+    # No foreign key to chats: chats are never deleted (they become inactive), and planning
+    # inserts a row per due chat in one statement, where PostgreSQL's per-row foreign key
+    # check costs more than the insert itself.
+    chat_id: Mapped[int] = mapped_column(BigInteger)
     kind: Mapped[str] = mapped_column(String(8))  # digest | alert
     article_id: Mapped[int | None] = mapped_column(
         BigIntId, ForeignKey("articles.id", ondelete="CASCADE")
@@ -200,19 +224,17 @@ class DeliveryRow(Base):
 
 
 class DigestItemRow(Base):
-    """The ranked articles of a planned digest, worked out when it is planned."""
+    """Every article of a planned digest, worked out when it is planned.
+
+    No foreign keys, for the same reason as deliveries.chat_id: planning inserts one row per
+    (chat, article) match in one statement. The sender skips articles deleted since."""
 
     __tablename__ = "digest_items"
 
-    delivery_id: Mapped[int] = mapped_column(
-        ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True
-    )
-    rank: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
-    # How many of the chat's labels the article carries.
+    delivery_id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=False)
+    article_id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=False)
+    # How many of the chat's labels the article carries: what the digest ranks by first.
     matched: Mapped[int] = mapped_column(SmallInteger)
-    # How many articles the whole digest has (the same on every row of a digest).
-    total: Mapped[int] = mapped_column(Integer)
 
 
 class AlertQueueRow(Base):
