@@ -271,6 +271,27 @@ def _bench_ingest(args: argparse.Namespace) -> int:
     return ingest_benchmark(args.count, keep=args.keep)
 
 
+def _bench_plan(args: argparse.Namespace) -> int:
+    from bot.bench_delivery import plan_benchmark  # noqa: PLC0415
+
+    return plan_benchmark(
+        chats=args.chats,
+        labels_per_chat=args.labels_per_chat,
+        articles=args.articles,
+        labels_per_article=args.labels_per_article,
+        vocabularies=args.labels_in_use,
+        postgres_url=args.postgres,
+    )
+
+
+def _bench_delivery(args: argparse.Namespace) -> int:
+    from bot.bench_delivery import delivery_benchmark  # noqa: PLC0415
+
+    return delivery_benchmark(
+        chats=args.chats, rate=args.rate, rate_chats=args.rate_chats, postgres_url=args.postgres
+    )
+
+
 # --- parser ------------------------------------------------------------------------------------
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
@@ -367,6 +388,52 @@ def build_parser() -> argparse.ArgumentParser:
     bench_ingest.add_argument("--count", type=_positive, default=10_000, metavar="N")
     bench_ingest.add_argument("--keep", action="store_true", help="keep the generated files")
     bench_ingest.set_defaults(sync_handler=_bench_ingest)
+    bench_plan = bench_commands.add_parser(
+        "plan",
+        help="digest planning time for many chats (who gets which articles)",
+        description="Fill a scratch database with chats following labels and new articles, "
+        "make every chat's digest due, and time one planning pass: the ledger rows and the "
+        "ranked articles of every digest. Runs on SQLite, and on PostgreSQL with --postgres.",
+    )
+    bench_plan.add_argument("--chats", type=_positive, default=100_000, metavar="N")
+    bench_plan.add_argument("--labels-per-chat", type=_positive, default=5, metavar="N")
+    bench_plan.add_argument("--articles", type=_positive, default=2_000, metavar="N")
+    bench_plan.add_argument("--labels-per-article", type=_positive, default=5, metavar="N")
+    bench_plan.add_argument(
+        "--labels-in-use",
+        type=_positive,
+        nargs="+",
+        default=[20_000, 5_000],
+        metavar="N",
+        help="how many distinct labels chats and articles draw from; fewer means more "
+        "matches (default: 20000 5000, to show the time follows the matches)",
+    )
+    bench_plan.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="a PostgreSQL server (postgresql+asyncpg://user@host/db) to run on as well; a "
+        "scratch database is created there and dropped afterwards",
+    )
+    bench_plan.set_defaults(sync_handler=_bench_plan)
+    bench_delivery = bench_commands.add_parser(
+        "delivery",
+        help="messages/s through the digest pipeline against the local Bot API",
+        description="Start the local Bot API in its own process; send one digest to each of "
+        "N chats with a plain loop of bot.send_message, then through the whole pipeline (plan, "
+        "compose, send, record) with no flood budget; then through the pipeline with the budget "
+        "at R messages/s against the local Bot API's flood limits, counting 429 answers.",
+    )
+    bench_delivery.add_argument("--chats", type=_positive, default=2_000, metavar="N")
+    bench_delivery.add_argument(
+        "--rate", type=_positive, default=25, metavar="R", help="the budget in messages/s"
+    )
+    bench_delivery.add_argument(
+        "--rate-chats", type=_positive, metavar="N", help="chats for the budget run (20 R)"
+    )
+    bench_delivery.add_argument(
+        "--postgres", metavar="URL", help="use a scratch PostgreSQL database on this server"
+    )
+    bench_delivery.set_defaults(sync_handler=_bench_delivery)
     return parser
 
 

@@ -77,8 +77,9 @@ class DeliverySettings(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    # Sends in flight at once (each still waits for the flood budget).
-    concurrency: int = Field(16, ge=1, le=1000)
+    # Sends in flight at once (each still waits for the flood budget). More only helps while
+    # Telegram's answers are slow; every send costs the bot CPU time however many there are.
+    concurrency: int = Field(8, ge=1, le=1000)
     # Ledger rows claimed per pass: at most this many can be in flight when the process dies,
     # which bounds the duplicates a crash can cause.
     batch: int = Field(64, ge=1, le=10_000)

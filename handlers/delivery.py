@@ -421,7 +421,7 @@ def register(app: BotApp, deps: Deps, service: DeliveryService) -> None:
     job_queue.run_repeating(
         service.tick,
         interval=tick,
-        first=0.5,
+        first=0,
         name=TICK_JOB,
         job_kwargs={
             # A tick that starts late (a busy loop, a suspended machine) still runs, and

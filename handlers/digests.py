@@ -41,13 +41,14 @@ from bot.domain.preferences import (
     digest_settings,
     digest_time_set,
     digest_usage,
+    not_admin,
     nothing_new,
     timezone_bad_offset,
     timezone_set,
     timezone_settings,
     timezone_unknown,
 )
-from bot.domain.replies import ARTICLE_GONE, refusal_not_admin
+from bot.domain.replies import ARTICLE_GONE
 from bot.domain.schedule import next_slot, parse_digest_time, parse_zone, zone_for
 from handlers.common import COMMAND_UPDATES, NO_PREVIEW, argument_of, may_change_subscriptions
 from handlers.delivery import (
@@ -123,9 +124,9 @@ class DigestHandlers:
         if await may_change_subscriptions(context.bot, chat, update.effective_user, sender_chat):
             return True
         if update.callback_query is not None:
-            await update.callback_query.answer(refusal_not_admin(), show_alert=True)
+            await update.callback_query.answer(not_admin(), show_alert=True)
         elif message is not None:
-            await message.reply_text(refusal_not_admin())
+            await message.reply_text(not_admin())
         return False
 
     # --- /digest -------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.deps import Deps
 from bot.domain.cards import Action
+from bot.domain.preferences import default_digest_line
 from bot.domain.replies import COMMANDS, help_card, start_card
 from handlers.common import COMMAND_UPDATES, chat_and_message, reply, send
 from handlers.keyboards import PATTERNS
@@ -33,7 +34,10 @@ class StartHandlers:
         async with self._deps.db.transaction() as repos:
             await repos.chats.ensure(chat.id, chat.type, chat.title, now)
             active = await active_labels(repos, now, 4)
-        await reply(message, start_card([label for label, _ in active]))
+        digest = default_digest_line(
+            self._deps.settings.digest.default_time, self._deps.settings.default_timezone
+        )
+        await reply(message, start_card([label for label, _ in active], digest))
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         found = chat_and_message(update)

@@ -199,3 +199,8 @@ def alerts_set(on: bool) -> Reply:
 def alerts_usage() -> Reply:
     """Return the answer to /alerts with an argument other than on or off."""
     return Reply("Use /alerts on or /alerts off.")
+
+
+def not_admin() -> str:
+    """Return the refusal for a group member who is not an admin (plain text)."""
+    return "Only admins of this chat can change its digest, time zone and alerts."

@@ -43,6 +43,19 @@ COMMANDS: tuple[CommandInfo, ...] = (
         "unsubscribe", "Stop following hashtags or themes", "<labels>", ("/unsubscribe #Kyiv",)
     ),
     CommandInfo("subscriptions", "What this chat follows", "", ("/subscriptions",)),
+    CommandInfo(
+        "digest",
+        "Your daily digest: its time, off, or now",
+        "<HH:MM | off | now>",
+        ("/digest", "/digest 07:30", "/digest off", "/digest now"),
+    ),
+    CommandInfo(
+        "timezone",
+        "The time zone of the digest time",
+        "<zone>",
+        ("/timezone Europe/Kyiv", "/timezone UTC+2"),
+    ),
+    CommandInfo("alerts", "New articles as they arrive, on or off", "<on | off>", ("/alerts on",)),
     CommandInfo("start", "What this bot is and what to try first", "", ("/start",)),
     CommandInfo("help", "Every command with an example", "", ("/help",)),
 )
@@ -87,13 +100,16 @@ def unsubscribe_button(label: Label) -> Button:
 # --- /start and /help -------------------------------------------------------------------------
 
 
-def start_card(active: Sequence[Label]) -> Card:
-    """Return the greeting: who the bot is, what to try first, and buttons for it."""
+def start_card(active: Sequence[Label], digest_line: str = "") -> Card:
+    """Return the greeting: who the bot is, what to try first, and buttons for it.
+
+    `digest_line` states the daily digest a new chat gets (see preferences)."""
     text = "\n".join(
         [
             "👋 <b>Hi! I'm Digestbot.</b>",
             "I bring you the news as short cards: the key takeaways first, the full retelling "
             "one tap away, right in the same message.",
+            *([digest_line] if digest_line else []),
             "",
             "<b>Try first</b>",
             "• /topic Kyiv: the newest articles on a hashtag or theme",

@@ -107,11 +107,22 @@ class Bot:
         return [m for m in self.api.messages(chat_id) if m.from_bot and m.message_id not in before]
 
     async def press(
-        self, message: StoredMessage, *, text: str | None = None, data: str | None = None
+        self,
+        message: StoredMessage,
+        *,
+        text: str | None = None,
+        data: str | None = None,
+        user_id: int | None = None,
     ) -> tuple[dict[str, Any] | None, list[StoredMessage]]:
+        """A person presses a button; return the callback answer and the new bot messages."""
         before = {m.message_id for m in self.api.messages(message.chat_id)}
         update = self.api.press_button(
-            message.chat_id, message.message_id, text=text, data=data, deliver=False
+            message.chat_id,
+            message.message_id,
+            text=text,
+            data=data,
+            user_id=user_id,
+            deliver=False,
         )
         await self.app.process_update(Update.de_json(update, self.app.bot))
         answer = self.api.callback_answer(update["callback_query"]["id"])

@@ -1,0 +1,351 @@
+"""Benchmarks of digest delivery: `digestbot bench plan` and `digestbot bench delivery`.
+
+bench plan      how long the scheduler's planning takes for many chats: working out who gets
+                which articles (the ranked digest of every due chat), on SQLite and PostgreSQL.
+bench delivery  messages per second through the whole pipeline (plan, compose, send, record)
+                against the local Bot API: with the flood budget at R/s (goal: at least 0.95 R
+                and no 429), and with no budget next to a plain loop of bot.send_message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.engine import make_url
+
+from bot.domain.articles import Article
+from bot.domain.deliveries import PlanReport, PlanRules
+from bot.domain.labels import LabelKind, fold_label
+from storage.database import Database
+from storage.models import ChatRow, DeliveryRow, DigestItemRow, SubscriptionRow, table_of
+
+BOT_TOKEN = "123456789:bench-token-for-the-local-bot-api-000000"
+_CHUNK = 5000
+
+
+# --- data ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Population:
+    """How many chats follow how many labels, and how many new articles there are."""
+
+    chats: int
+    labels_per_chat: int
+    articles: int
+    labels_per_article: int
+    vocabulary: int
+    seed: int = 7
+
+
+def _articles(population: Population, rng: random.Random) -> list[Article]:
+    return [
+        Article(
+            title=f"Article {number}: what happened",
+            tags=tuple(
+                f"Topic {n}"
+                for n in rng.sample(range(population.vocabulary), population.labels_per_article)
+            ),
+            takeaways=(f"The first takeaway of article {number}.",),
+            retelling=("One paragraph.",),
+        )
+        for number in range(population.articles)
+    ]
+
+
+async def populate(db: Database, population: Population, now: datetime) -> None:
+    """Store the articles (arrived in the last day) and the chats, all due at `now`."""
+    rng = random.Random(population.seed)
+    names = {
+        (LabelKind.TAG.value, fold_label(f"Topic {n}")): f"Topic {n}"
+        for n in range(population.vocabulary)
+    }
+    async with db.transaction() as repos:
+        ids = await repos.labels.ensure(names)
+    label_ids = [
+        ids[(LabelKind.TAG.value, fold_label(f"Topic {n}"))] for n in range(population.vocabulary)
+    ]
+    articles = _articles(population, rng)
+    for start in range(0, len(articles), 1000):
+        async with db.transaction() as repos:
+            arrived = now - timedelta(hours=20) + timedelta(seconds=start)
+            await repos.articles.add_many(articles[start : start + 1000], arrived)
+    chats = [
+        {
+            "id": 10_000_000 + number,
+            "type": "private",
+            "active": True,
+            "created_at": now - timedelta(days=7),
+            "timezone": "Europe/Kyiv",
+            "digest_minute": 8 * 60,
+            "digest_due_at": now,
+            "digest_through": now - timedelta(days=1),
+        }
+        for number in range(population.chats)
+    ]
+    subscriptions = [
+        {"chat_id": chat["id"], "label_id": label_ids[n], "created_at": now}
+        for chat in chats
+        for n in rng.sample(range(population.vocabulary), population.labels_per_chat)
+    ]
+    for table, rows in ((ChatRow, chats), (SubscriptionRow, subscriptions)):
+        for start in range(0, len(rows), _CHUNK):
+            async with db.transaction() as repos:
+                await repos.session.execute(insert(table_of(table)), rows[start : start + _CHUNK])
+    if db.dialect == "postgresql":
+        async with db.engine.begin() as connection:
+            await connection.execute(text("ANALYZE"))
+
+
+def _rules(max_items: int = 10) -> PlanRules:
+    return PlanRules(
+        default_zone="Europe/Kyiv",
+        default_minute=8 * 60,
+        first_lookback=timedelta(hours=24),
+        missed_window=timedelta(hours=6),
+        settle=timedelta(0),
+        max_items=max_items,
+    )
+
+
+@asynccontextmanager
+async def scratch_database(kind: str, postgres_url: str | None) -> AsyncIterator[Database]:
+    """A fresh, migrated database that is thrown away afterwards."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="digestbot-bench-") as folder:
+            db = Database(f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}")
+            await db.upgrade()
+            try:
+                yield db
+            finally:
+                await db.dispose()
+        return
+    assert postgres_url is not None
+    import asyncpg  # type: ignore[import-untyped]  # noqa: PLC0415 - PostgreSQL runs only
+
+    name = f"digestbot_bench_{uuid.uuid4().hex[:10]}"
+    admin_dsn = make_url(postgres_url).set(drivername="postgresql")
+    admin = await asyncpg.connect(admin_dsn.render_as_string(hide_password=False))
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    db = Database(make_url(postgres_url).set(database=name).render_as_string(hide_password=False))
+    try:
+        await db.upgrade()
+        yield db
+    finally:
+        await db.dispose()
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+# --- bench plan ------------------------------------------------------------------------------
+
+
+async def _plan_once(
+    kind: str, postgres_url: str | None, population: Population
+) -> tuple[float, PlanReport, int, int]:
+    now = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
+    async with scratch_database(kind, postgres_url) as db:
+        await populate(db, population, now)
+        started = time.perf_counter()
+        async with db.transaction() as repos:
+            report = await repos.deliveries.plan_digests(now, _rules())
+        elapsed = time.perf_counter() - started
+        async with db.transaction() as repos:
+            matches = int(
+                await repos.session.scalar(select(func.count()).select_from(DigestItemRow)) or 0
+            )
+            planned = int(
+                await repos.session.scalar(select(func.count()).select_from(DeliveryRow)) or 0
+            )
+    return elapsed, report, matches, planned
+
+
+def plan_benchmark(
+    *,
+    chats: int,
+    labels_per_chat: int,
+    articles: int,
+    labels_per_article: int,
+    vocabularies: list[int],
+    postgres_url: str | None,
+) -> int:
+    """Print the planning time on SQLite (and PostgreSQL) for each vocabulary size."""
+    kinds = ["sqlite"] + (["postgresql"] if postgres_url else [])
+    print(
+        f"cores: {os.cpu_count()}  chats: {chats:,} x {labels_per_chat} labels  "
+        f"new articles: {articles:,} x {labels_per_article} labels"
+    )
+    for vocabulary in vocabularies:
+        population = Population(chats, labels_per_chat, articles, labels_per_article, vocabulary)
+        for kind in kinds:
+            elapsed, _, matches, planned = asyncio.run(_plan_once(kind, postgres_url, population))
+            print(
+                f"{kind:<11} labels in use {vocabulary:>7,}  (chat, article) matches "
+                f"{matches:>9,}  digests planned {planned:>7,}  planning {elapsed:6.2f} s"
+            )
+    return 0
+
+
+# --- bench delivery -------------------------------------------------------------------------
+
+
+async def _start_local_api() -> tuple[asyncio.subprocess.Process, str]:
+    """The local Bot API in a process of its own, so it does not share our event loop."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.localapi",
+        "--port",
+        "0",
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    url = (await process.stdout.readline()).decode().strip()
+    if not url.startswith("http"):
+        raise SystemExit("the local Bot API did not start")
+    return process, url
+
+
+async def _control(url: str, action: str, calls: list[dict[str, Any]]) -> list[Any]:
+    """Drive the local Bot API's control surface: one POST per keyword-argument dict."""
+    import httpx  # noqa: PLC0415
+
+    results = []
+    async with httpx.AsyncClient(timeout=120) as client:
+        for kwargs in calls:
+            response = await client.post(f"{url}/_local/{action}", json=kwargs)
+            response.raise_for_status()
+            results.append(response.json()["result"])
+    return results
+
+
+# About the size and markup of a digest the pipeline sends (six articles).
+SAMPLE = "<b>📰 Your digest: 6 new articles since Mon 23 Nov, 08:00</b>\n\n" + "\n\n".join(
+    f"<b>{n}. Article {n}: what happened</b>\nThe first takeaway of article {n}.\n"
+    f"<i>#Topic_{n} · #Topic_{n + 10} · #Topic_{n + 20}</i>"
+    for n in range(1, 7)
+)
+
+
+async def _plain_loop(url: str, chat_ids: list[int]) -> float:
+    """The baseline: one bot.send_message after another, nothing else; each message like a
+    digest of six articles (text, markup and a button per article)."""
+    from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup  # noqa: PLC0415
+    from telegram.constants import ParseMode  # noqa: PLC0415
+
+    buttons = [InlineKeyboardButton(str(n), callback_data=f"dg:o:{1000 + n}") for n in range(6)]
+    markup = InlineKeyboardMarkup([buttons[:5], buttons[5:]])
+    async with Bot(BOT_TOKEN, base_url=f"{url}/bot") as bot:
+        started = time.perf_counter()
+        for chat_id in chat_ids:
+            await bot.send_message(chat_id, SAMPLE, parse_mode=ParseMode.HTML, reply_markup=markup)
+        return time.perf_counter() - started
+
+
+async def _pipeline(
+    url: str, db: Database, chats: int, flood: dict[str, float], delivery: dict[str, int]
+) -> tuple[float, int, int]:
+    """Plan, compose, send and record the digests of `chats` chats; return (s, sent, 429s)."""
+    from bot.app import build_application  # noqa: PLC0415
+    from bot.config import Settings  # noqa: PLC0415
+    from bot.deps import Deps  # noqa: PLC0415
+    from handlers.delivery import service_of  # noqa: PLC0415
+
+    now = datetime.now(UTC)
+    population = Population(chats, 3, 40, 3, 60)
+    await populate(db, population, now)
+    settings = Settings(
+        _env_file=None,
+        bot_token=BOT_TOKEN,
+        telegram_api_url=url,
+        database_url=db.url,
+        default_timezone="Europe/Kyiv",
+        digest={"settle_seconds": 0},
+        flood=flood,
+        delivery=delivery,
+    )
+    app = build_application(Deps(settings=settings, db=db, clock=lambda: now))
+    async with app:
+        service = service_of(app)
+        started = time.perf_counter()
+        await service.plan()
+        report = await service.drain(app.bot)
+        elapsed = time.perf_counter() - started
+        budget = app.bot.rate_limiter
+        too_many = getattr(getattr(budget, "stats", None), "too_many_requests", 0)
+    return elapsed, report.sent, too_many
+
+
+def delivery_benchmark(
+    *, chats: int, rate: float, rate_chats: int | None, postgres_url: str | None
+) -> int:
+    """Print the delivery rates (see the module doc)."""
+
+    async def run() -> None:
+        server, url = await _start_local_api()
+        try:
+            print(f"cores: {os.cpu_count()}  local Bot API: {url} (its own process)")
+            count = rate_chats or int(rate * 20)
+            ids = [10_000_000 + n for n in range(max(chats, count))]
+            await _control(url, "add_chat", [{"chat_id": chat_id} for chat_id in ids])
+            kind = "postgresql" if postgres_url else "sqlite"
+            plain = await _plain_loop(url, ids[:chats])
+            async with scratch_database(kind, postgres_url) as db:
+                unbudgeted, sent, _ = await _pipeline(
+                    url,
+                    db,
+                    chats,
+                    {"rate": 0, "per_chat_interval": 0, "group_per_minute": 0},
+                    {},
+                )
+            print(
+                f"plain loop of bot.send_message   {chats / plain:8.0f} messages/s  "
+                f"({chats} chats)"
+            )
+            print(
+                f"pipeline, no budget ({kind:<10})  {sent / unbudgeted:8.0f} messages/s  "
+                f"ratio {(sent / unbudgeted) / (chats / plain):.2f}"
+            )
+            # Telegram's limits, or proportionally more for a budget above Telegram's rate.
+            limits = {
+                "per_second": 30 if rate <= 25 else int(rate * 1.2) + 1,
+                "per_chat_per_second": 1,
+                "per_group_per_minute": 20,
+            }
+            await _control(url, "flood", [limits])
+            await _control(url, "clear_calls", [{}])
+            async with scratch_database(kind, postgres_url) as db:
+                budgeted, sent, too_many = await _pipeline(
+                    url,
+                    db,
+                    count,
+                    {"rate": rate, "per_chat_interval": 1.0, "group_per_minute": 20},
+                    {},
+                )
+            (calls,) = await _control(url, "calls", [{}])
+            refused = sum(1 for call in calls if call["error_code"] == 429)
+            print(
+                f"pipeline, budget R={rate:g}/s          {sent / budgeted:8.1f} messages/s  "
+                f"= {sent / budgeted / rate:.3f} R, 429 answers: {refused} at the server, "
+                f"{too_many} seen by the bot  ({sent} chats, server limit "
+                f"{limits['per_second']}/s)"
+            )
+        finally:
+            server.terminate()
+            await server.wait()
+
+    asyncio.run(run())
+    return 0
