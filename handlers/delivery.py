@@ -191,9 +191,8 @@ class DeliveryService:
             log.warning("%d deliveries were in flight when the bot stopped: ambiguous", recovered)
         if report.digests or report.alerts or report.folded:
             log.info(
-                "planned %d digests (%d empty, %d folded) and %d alerts",
+                "planned %d digests (%d missed ones folded) and %d alerts",
                 report.digests,
-                report.empty,
                 report.folded,
                 report.alerts,
             )

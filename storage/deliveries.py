@@ -7,6 +7,7 @@ grows with the number of (chat, article) matches, not with chats x articles.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -330,9 +331,11 @@ class DeliveryRepository:
                     report.scheduled += count
             if dues:
                 lo = await self._span_floor(floor, dues, min(starts))
+                started = time.perf_counter()
                 await self._plan_items(
                     floor=floor, dues=dues, lo=lo, hi=max(dues), bulk=report.digests >= _BULK
                 )
+                report.matching_seconds += time.perf_counter() - started
                 report.dues += dues
         return report
 

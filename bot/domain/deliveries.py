@@ -80,12 +80,12 @@ class PlanRules:
 class PlanReport:
     """What one planning pass did."""
 
-    digests: int = 0  # digests planned with something in them
-    empty: int = 0  # digests with nothing new (not sent)
+    digests: int = 0  # digests planned (one with nothing in it is recorded empty when sent)
     folded: int = 0  # chats whose missed digest was folded into the next one
     scheduled: int = 0  # chats whose first slot was worked out
     alerts: int = 0
     recovered: int = 0  # "sending" rows left by an earlier run, now ambiguous
+    matching_seconds: float = 0.0  # spent working out which articles go to which digest
     dues: list[datetime] = field(default_factory=list)
 
 

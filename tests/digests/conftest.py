@@ -229,3 +229,7 @@ async def bot(
 
 def telegram_flood() -> FloodLimits:
     return FloodLimits.telegram()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "settings(**values): settings a digest test runs with")

@@ -4,7 +4,10 @@ one, ranked, with buttons; /digest now; silence when nothing is new; alerts inst
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.domain.deliveries import DeliveryState
@@ -210,3 +213,40 @@ async def test_ledger_states_after_a_run(bot: Bot) -> None:
     async with bot.db.transaction() as repos:
         assert await repos.deliveries.states() == {DeliveryState.SENT.value: 1}
         assert await repos.deliveries.pending() == 0
+
+
+async def test_ingesting_files_queues_alerts(bot: Bot, tmp_path: Path) -> None:
+    from bot.domain.articles import format_article
+    from bot.ingest import ingest
+
+    await bot.chat(BOB, ["Kyiv"], alerts=True)
+    (tmp_path / "news.txt").write_text(format_article(article("From a file", "Kyiv")))
+    report = await ingest(bot.db, [str(tmp_path)], bot.clock)
+    assert report.new == 1
+    await bot.tick()
+    assert [m.text.split("\n", 1)[0] for m in bot.pushed(BOB)] == ["From a file"]
+
+
+def test_the_tick_is_one_repeating_job_that_runs_late_rather_than_never(bot: Bot) -> None:
+    assert bot.app.job_queue is not None
+    (job,) = bot.app.job_queue.get_jobs_by_name("digest-tick")
+    assert job.job.trigger.interval == timedelta(seconds=30)
+    assert job.job.misfire_grace_time is None  # however late
+    assert job.job.coalesce  # several missed runs run once
+    assert job.job.max_instances == 1
+
+
+@pytest.fixture
+def overrides(request: pytest.FixtureRequest) -> dict[str, Any]:
+    marker = request.node.get_closest_marker("settings")
+    return dict(marker.kwargs) if marker else {}
+
+
+@pytest.mark.settings(digest={"send_empty": True})
+async def test_a_setting_sends_nothing_new_instead_of_silence(bot: Bot) -> None:
+    await bot.chat(ALICE, ["Kyiv"])
+    await bot.tick()
+    bot.clock.set(MON_SLOT)
+    await bot.tick()
+    (message,) = bot.pushed(ALICE)
+    assert message.text == "📭 Nothing new on your topics since Sun 22 Nov, 08:00."
