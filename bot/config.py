@@ -77,11 +77,11 @@ class DeliverySettings(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    # Sends in flight at once (each still waits for the flood budget). More only helps while
-    # Telegram's answers are slow; every send costs the bot CPU time however many there are.
-    concurrency: int = Field(8, ge=1, le=1000)
-    # Ledger rows claimed per pass: at most this many can be in flight when the process dies,
-    # which bounds the duplicates a crash can cause.
+    # Sends in flight at once (each still waits for the flood budget): enough to keep the
+    # budget busy while Telegram takes its time to answer (rate x answer time).
+    concurrency: int = Field(16, ge=1, le=1000)
+    # Ledger rows claimed at a time. Two batches are in flight at most, so at most twice this
+    # many rows are "sending" when the process dies: that bounds the duplicates a crash causes.
     batch: int = Field(64, ge=1, le=10_000)
     # A send with no answer (timeout, dropped connection) may have been delivered; it is sent
     # again up to this many attempts in all, then recorded as failed.

@@ -12,7 +12,7 @@ Delivery guarantees, per ledger row:
   does a send that got no answer (timeout, dropped connection): Telegram may have delivered
   it. The policy: an ambiguous row is sent again, up to DELIVERY__MAX_ATTEMPTS attempts in
   all, then recorded as failed. We prefer a rare duplicate to a lost digest; duplicates are
-  bounded by the rows in flight (at most DELIVERY__BATCH) when a process dies;
+  bounded by the rows in flight (at most 2 x DELIVERY__BATCH) when a process dies;
 - a send that never left (no connection, 429 after every retry, a migrated group) goes back
   to "planned" without using an attempt;
 - 403 (blocked, kicked, deactivated) and "chat not found" mark the chat inactive: its rows
@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -155,6 +156,21 @@ class _Effects:
     unreachable: bool = False
 
 
+def _tally(report: DrainReport, outcomes: Sequence[Outcome]) -> None:
+    for outcome in outcomes:
+        report.outcomes.append(outcome)
+        if outcome.requeue:
+            report.requeued += 1
+        elif outcome.state is DeliveryState.SENT:
+            report.sent += 1
+        elif outcome.state is DeliveryState.AMBIGUOUS:
+            report.ambiguous += 1
+        elif outcome.state is DeliveryState.EMPTY:
+            report.empty += 1
+        else:
+            report.failed += 1
+
+
 class DeliveryService:
     """Plans on each tick and sends what the ledger holds (see the module doc)."""
 
@@ -217,48 +233,65 @@ class DeliveryService:
     async def drain(
         self, bot: ExtBot[Any], keep_going: Callable[[], bool] | None = None
     ) -> DrainReport:
-        """Send pending deliveries batch by batch until none is left (or `keep_going` fails)."""
+        """Send pending deliveries batch by batch until none is left (or `keep_going` fails).
+
+        Up to two batches are in flight: the next one is claimed and composed while the
+        current one is sent, so sending never stops for the database. So at most
+        2 x DELIVERY__BATCH rows are "sending" when the process dies."""
         report = DrainReport()
-        delivery = self._deps.settings.delivery
+        limit = asyncio.Semaphore(self._deps.settings.delivery.concurrency)
+        in_flight: deque[tuple[asyncio.Task[list[Outcome]], _Effects]] = deque()
+        unreachable = False
         async with self._drain_lock:
-            while keep_going is None or keep_going():
-                async with self._deps.db.transaction() as repos:
-                    batch = await repos.deliveries.claim(
-                        limit=delivery.batch,
-                        claimed_by=self.run_id,
-                        now=self._deps.clock(),
-                        max_attempts=delivery.max_attempts,
-                    )
-                    contents = await self._compose(repos, batch)
-                if not batch:
-                    break
-                effects = _Effects()
-                outcomes = await self._send_all(bot, batch, contents, effects)
-                await self._record(outcomes, effects)
-                report.batches += 1
-                for outcome in outcomes:
-                    report.outcomes.append(outcome)
-                    if outcome.requeue:
-                        report.requeued += 1
-                    elif outcome.state is DeliveryState.SENT:
-                        report.sent += 1
-                    elif outcome.state is DeliveryState.AMBIGUOUS:
-                        report.ambiguous += 1
-                    elif outcome.state is DeliveryState.EMPTY:
-                        report.empty += 1
-                    else:
-                        report.failed += 1
-                if effects.unreachable:
-                    log.warning("Telegram is unreachable; sending resumes on the next tick")
-                    break
+            try:
+                while True:
+                    batch: list[Delivery] = []
+                    if not unreachable and (keep_going is None or keep_going()):
+                        batch, contents = await self._claim()
+                    if batch:
+                        effects = _Effects()
+                        sending = asyncio.create_task(
+                            self._send_all(bot, batch, contents, effects, limit)
+                        )
+                        in_flight.append((sending, effects))
+                        if len(in_flight) < 2:
+                            continue
+                    if not in_flight:
+                        break
+                    sending, effects = in_flight.popleft()
+                    outcomes = await sending
+                    await self._record(outcomes, effects)
+                    report.batches += 1
+                    _tally(report, outcomes)
+                    if effects.unreachable and not unreachable:
+                        log.warning("Telegram is unreachable; sending resumes on the next tick")
+                        unreachable = True
+            finally:
+                # Cancelled (the bot stops): rows still "sending" are recovered next time.
+                for sending, _ in in_flight:
+                    sending.cancel()
         return report
+
+    async def _claim(self) -> tuple[list[Delivery], dict[int, _Content]]:
+        """Claim the next batch and compose its messages, in one transaction."""
+        settings = self._deps.settings.delivery
+        async with self._deps.db.transaction() as repos:
+            batch = await repos.deliveries.claim(
+                limit=settings.batch,
+                claimed_by=self.run_id,
+                now=self._deps.clock(),
+                max_attempts=settings.max_attempts,
+            )
+            contents = await self._compose(repos, batch)
+        return batch, contents
 
     async def send_now(self, bot: ExtBot[Any], delivery: Delivery) -> Outcome:
         """Send one delivery claimed by this run (a digest asked for with /digest now)."""
         async with self._deps.db.transaction() as repos:
             contents = await self._compose(repos, [delivery])
         effects = _Effects()
-        outcomes = await self._send_all(bot, [delivery], contents, effects)
+        limit = asyncio.Semaphore(1)
+        outcomes = await self._send_all(bot, [delivery], contents, effects, limit)
         await self._record(outcomes, effects)
         return outcomes[0]
 
@@ -326,9 +359,8 @@ class DeliveryService:
         batch: Sequence[Delivery],
         contents: dict[int, _Content],
         effects: _Effects,
+        limit: asyncio.Semaphore,
     ) -> list[Outcome]:
-        limit = asyncio.Semaphore(self._deps.settings.delivery.concurrency)
-
         async def one(delivery: Delivery) -> Outcome:
             content = contents.get(delivery.id)
             if content is None:
