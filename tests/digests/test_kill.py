@@ -44,7 +44,7 @@ def fork_server() -> multiprocessing.context.ForkServerContext:
     """A fork server with the bot imported once: each bot process starts in a blink."""
     context = multiprocessing.get_context("forkserver")
     # "__main__" too: else every child imports the main module (pytest) again.
-    context.set_forkserver_preload(["__main__", "tests.digests.bot_process"])
+    context.set_forkserver_preload(["__main__", "tests.digests.warm_bot"])
     return context
 
 
