@@ -243,6 +243,25 @@ async def _run_webhook(settings: Settings, _args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def _worker(settings: Settings, _args: argparse.Namespace) -> int:
+    if settings.bot_token is None:
+        print("digestbot worker needs BOT_TOKEN: it sends the bot's digests.", file=sys.stderr)
+        return EXIT_USAGE
+    from telegram.error import InvalidToken, NetworkError  # noqa: PLC0415 - keep `--help` fast
+
+    from bot.worker import run_worker  # noqa: PLC0415
+
+    try:
+        await run_worker(settings, utc_now)
+    except InvalidToken:
+        print(f"{settings.telegram_api_url} refused BOT_TOKEN.", file=sys.stderr)
+        return EXIT_REFUSED
+    except NetworkError as error:
+        print(f"Cannot reach {settings.telegram_api_url}: {error}", file=sys.stderr)
+        return EXIT_REFUSED
+    return EXIT_OK
+
+
 async def _run_mode(settings: Settings, args: argparse.Namespace) -> int:
     if getattr(args, "webhook", False):
         return await _run_webhook(settings, args)
@@ -341,6 +360,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="what `make run` does: the bot when BOT_TOKEN is set, else the local sandbox",
     )
     start.set_defaults(handler=_start)
+
+    worker = commands.add_parser(
+        "worker",
+        help="the digest scheduler and sender only (no updates)",
+        description="Plan due digests and alerts and send them; never receives updates. "
+        "Several workers (beside one `run` or any number of `run --webhook` processes) share "
+        "one PostgreSQL database: each claims batches of due deliveries with a lease "
+        "(DELIVERY__LEASE_SECONDS); a worker that dies has its claims taken over once the lease "
+        "runs out; the flood budget FLOOD__RATE holds for the bot as a whole, shared among the "
+        "live senders. On SQLite a worker is refused while another process uses the database "
+        "(SQLite is the single-process embedded mode). SIGINT or SIGTERM stop it cleanly.",
+    )
+    worker.set_defaults(handler=_worker)
 
     ingest = commands.add_parser(
         "ingest",

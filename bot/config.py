@@ -88,6 +88,11 @@ class DeliverySettings(BaseModel):
     max_attempts: int = Field(3, ge=1, le=20)
     # How long to wait for Telegram's answer to a pushed message before calling it ambiguous.
     timeout_seconds: float = Field(10.0, gt=0, le=300)
+    # How long a claim on a ledger row holds. Several processes share the ledger on
+    # PostgreSQL: a row a process left "sending" (it died) is taken over by another once its
+    # lease has run out; a live sender renews its leases with each heartbeat (a third of this,
+    # at most every 5 s), so a slow batch never loses its claim.
+    lease_seconds: float = Field(60.0, ge=0.5, le=3600)
 
 
 class Settings(BaseSettings):

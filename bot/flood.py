@@ -38,6 +38,8 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from bot import metrics
+
 log = logging.getLogger(__name__)
 
 JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
@@ -115,6 +117,15 @@ class FloodBudget(BaseRateLimiter[Any]):
         self._changed: asyncio.Event | None = None
         self._dispatcher: asyncio.Task[None] | None = None
 
+    def set_rate(self, rate: float) -> None:
+        """Change the overall rate while running (this process's share of the bot's budget
+        when several processes send: see storage.senders)."""
+        if rate == self.rate:
+            return
+        self.rate = rate
+        self._limited = rate > 0 or self.per_chat_interval > 0 or self.group_per_minute > 0
+        self._notify()
+
     async def initialize(self) -> None:
         """Nothing to set up: the dispatcher starts with the first message that has to wait."""
 
@@ -153,6 +164,7 @@ class FloodBudget(BaseRateLimiter[Any]):
                 self.stats.too_many_requests += 1
                 seconds = retry_after_seconds(error)
                 self._pause(seconds)
+                metrics.flood_paused(seconds)
                 retries += 1
                 log.warning(
                     "429 from %s: all sending paused for %.1fs (retry %d of %d)",
@@ -246,8 +258,8 @@ class FloodBudget(BaseRateLimiter[Any]):
     async def _dispatch(self) -> None:
         changed = self._changed
         assert changed is not None
-        interval = 1.0 / self.rate if self.rate > 0 else 0.0
         while True:
+            interval = 1.0 / self.rate if self.rate > 0 else 0.0
             changed.clear()
             now = time.monotonic()
             wake_at = float("inf")

@@ -8,8 +8,9 @@ batch. Nothing lives in the scheduler, so a restart loses nothing.
 
 Delivery guarantees, per ledger row:
 - a row is planned once: (chat, digest span end) and (chat, alert article) are unique;
-- a row marked "sending" by a run that is gone (the process died) becomes "ambiguous", and so
-  does a send that got no answer (timeout, dropped connection): Telegram may have delivered
+- a row marked "sending" by a run that is gone (the process died) becomes "ambiguous" once
+  its lease (DELIVERY__LEASE_SECONDS) has run out, and so does a send that got no answer
+  (timeout, dropped connection): Telegram may have delivered
   it. The policy: an ambiguous row is sent again, up to DELIVERY__MAX_ATTEMPTS attempts in
   all, then recorded as failed. We prefer a rare duplicate to a lost digest; duplicates are
   bounded by the rows in flight (at most 2 x DELIVERY__BATCH) when a process dies;
@@ -24,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +46,7 @@ from telegram.error import (
 )
 from telegram.ext import ContextTypes, ExtBot
 
+from bot import metrics
 from bot.deps import Deps
 from bot.domain.cards import render_card
 from bot.domain.deliveries import (
@@ -66,7 +69,9 @@ from bot.domain.digest import (
 )
 from bot.domain.records import StoredArticle
 from bot.domain.schedule import slot_after_today, zone_for
+from bot.flood import FloodBudget
 from handlers.keyboards import keyboard
+from storage.senders import Heartbeat
 
 if TYPE_CHECKING:
     from bot.app import BotApp
@@ -182,13 +187,39 @@ class DeliveryService:
         self._drain_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._again = False
+        self.lease = timedelta(seconds=deps.settings.delivery.lease_seconds)
+        # What kind of process sends ("bot" or "worker"), for the senders table.
+        self.role = "bot"
+        self.heartbeat: Heartbeat | None = None
 
     # --- the tick ------------------------------------------------------------------------
 
     async def tick(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The periodic job: plan what is due, then make sure the sender works through it."""
+        started = time.monotonic()
+        metrics.tick_scheduled(self._deps.settings.digest.tick_seconds)
+        self.start_heartbeat(context.application)
         await self.plan()
+        metrics.tick_finished(time.monotonic() - started)
         self.start_draining(context.application)
+
+    def start_heartbeat(self, app: Any) -> Heartbeat | None:
+        """Join the senders sharing the bot's flood budget (see storage.senders), once.
+
+        PostgreSQL only: on SQLite one process sends (see storage.locks)."""
+        if self.heartbeat is None and self._deps.db.dialect == "postgresql":
+            budget = app.bot.rate_limiter
+            self.heartbeat = Heartbeat(
+                self._deps.db,
+                sender_id=self.run_id,
+                role=self.role,
+                rate=self._deps.settings.flood.rate,
+                lease=self.lease,
+                clock=self._deps.clock,
+                on_share=budget.set_rate if isinstance(budget, FloodBudget) else lambda _: None,
+            )
+            self.heartbeat.start(keep_going=lambda: bool(app.running))
+        return self.heartbeat
 
     async def plan(self) -> PlanReport:
         """Plan due digests and new alerts; rows an earlier run left "sending" are ambiguous."""
@@ -197,14 +228,19 @@ class DeliveryService:
             now = self._deps.clock()
             # One transaction: a tick plans everything due at `now`, or nothing.
             async with self._deps.db.transaction() as repos:
-                recovered = await repos.deliveries.recover(self.run_id, now)
+                await repos.deliveries.lock_planning()
+                recovered = await repos.deliveries.recover(
+                    self.run_id, now, expired_only=self._deps.db.dialect != "sqlite"
+                )
                 # Digests first: after downtime, what a digest span covers goes to the digest
                 # rather than arriving as a burst of alerts.
                 report = await repos.deliveries.plan_digests(now, rules)
                 report.alerts = await repos.deliveries.plan_alerts(now)
         report.recovered = recovered
         if recovered:
-            log.warning("%d deliveries were in flight when the bot stopped: ambiguous", recovered)
+            log.warning(
+                "%d deliveries were in flight when their sender stopped: ambiguous", recovered
+            )
         if report.digests or report.alerts or report.folded:
             log.info(
                 "planned %d digests (%d missed ones folded) and %d alerts",
@@ -242,6 +278,9 @@ class DeliveryService:
         limit = asyncio.Semaphore(self._deps.settings.delivery.concurrency)
         in_flight: deque[tuple[asyncio.Task[list[Outcome]], _Effects]] = deque()
         unreachable = False
+        if self.heartbeat is not None:
+            # Send only once the other senders have seen this one (the budget is shared).
+            await self.heartbeat.ready.wait()
         async with self._drain_lock:
             try:
                 while True:
@@ -281,8 +320,11 @@ class DeliveryService:
                 claimed_by=self.run_id,
                 now=self._deps.clock(),
                 max_attempts=settings.max_attempts,
+                lease=self.lease,
             )
             contents = await self._compose(repos, batch)
+        if batch:
+            metrics.deliveries_claimed(len(batch))
         return batch, contents
 
     async def send_now(self, bot: ExtBot[Any], delivery: Delivery) -> Outcome:
@@ -366,7 +408,14 @@ class DeliveryService:
             if content is None:
                 return Outcome(delivery.id, DeliveryState.EMPTY)
             async with limit:
-                return await self._send(bot, delivery, content, effects)
+                outcome = await self._send(bot, delivery, content, effects)
+            if outcome.state is DeliveryState.SENT:
+                metrics.message_sent(delivery.kind.value)
+            elif outcome.requeue:
+                metrics.message_failed("requeued")
+            elif outcome.state in {DeliveryState.FAILED, DeliveryState.AMBIGUOUS}:
+                metrics.message_failed(outcome.state.value)
+            return outcome
 
         return list(await asyncio.gather(*(one(delivery) for delivery in batch)))
 

@@ -186,7 +186,12 @@ class DigestHandlers:
             next_due = self._service.next_due_after_now(schedule.timezone, schedule.digest_minute)
             async with self._deps.db.transaction() as repos:
                 delivery = await repos.deliveries.plan_digest_now(
-                    chat_id, now, rules, next_due, claimed_by=self._service.run_id
+                    chat_id,
+                    now,
+                    rules,
+                    next_due,
+                    claimed_by=self._service.run_id,
+                    lease=self._service.lease,
                 )
         if delivery is None:
             return nothing_new(schedule.through, schedule)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -25,6 +25,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.domain.deliveries import (
     ChatSchedule,
@@ -53,6 +54,10 @@ from storage.models import (
 _CHUNK = 1000
 # Planning passes per tick: a folded or newly scheduled chat can fall due again at once.
 _MAX_PASSES = 4
+# A claim's lease when the caller names none (see DELIVERY__LEASE_SECONDS).
+_DEFAULT_LEASE = timedelta(seconds=60)
+# The advisory lock key planning holds on PostgreSQL ("digestbot plan").
+_PLAN_LOCK = 0x64696765737450
 _PENDING = (DeliveryState.PLANNED.value, DeliveryState.AMBIGUOUS.value)
 
 # Every article of every digest planned in this pass, with how many of the chat's labels it
@@ -405,7 +410,9 @@ class DeliveryRepository:
         now: datetime,
         rules: PlanRules,
         next_due: datetime | None,
+        *,
         claimed_by: str,
+        lease: timedelta = _DEFAULT_LEASE,
     ) -> Delivery | None:
         """Plan a digest for one chat right now, already claimed by `claimed_by`.
 
@@ -435,6 +442,7 @@ class DeliveryRepository:
                 priority=int(Priority.INTERACTIVE),
                 attempts=1,
                 claimed_by=claimed_by,
+                claimed_until=now + lease,
                 created_at=now,
                 updated_at=now,
             )
@@ -490,29 +498,60 @@ class DeliveryRepository:
 
     # --- sending --------------------------------------------------------------------------
 
-    async def recover(self, claimed_by: str, now: datetime) -> int:
-        """Mark rows another run left "sending" as ambiguous: it may have died mid-send.
+    async def lock_planning(self) -> None:
+        """Plan in one process at a time (PostgreSQL): held until the transaction ends.
+
+        Planning twice at once would plan nothing twice (the ledger's unique keys), but two
+        planners updating the same chats could deadlock; the second simply waits."""
+        if self._dialect == "postgresql":
+            await self._session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PLAN_LOCK}
+            )
+
+    async def recover(self, claimed_by: str, now: datetime, *, expired_only: bool = True) -> int:
+        """Take over the rows another sender left "sending": it may have died mid-send, so
+        they become ambiguous (see handlers.delivery for what that means).
+
+        Several live senders may share the ledger (PostgreSQL), so only rows whose lease has
+        run out are taken over (a live sender renews its leases with its heartbeat).
+        `expired_only=False` takes over every other run's rows: for SQLite, where this process
+        holds the database alone (see storage.locks), so any other run is gone.
 
         The interrupted attempt is not counted: DELIVERY__MAX_ATTEMPTS limits sends Telegram
         left unanswered, and a row must not run out of attempts because the bot kept dying."""
+        stale: list[ColumnElement[bool]] = [
+            DeliveryRow.state == DeliveryState.SENDING.value,
+            DeliveryRow.claimed_by.is_distinct_from(claimed_by),
+        ]
+        if expired_only:
+            stale.append(DeliveryRow.claimed_until.is_(None) | (DeliveryRow.claimed_until <= now))
         result = await self._session.execute(
             update(DeliveryRow)
-            .where(
-                DeliveryRow.state == DeliveryState.SENDING.value,
-                DeliveryRow.claimed_by.is_distinct_from(claimed_by),
-            )
+            .where(*stale)
             .values(
                 state=DeliveryState.AMBIGUOUS.value,
                 attempts=DeliveryRow.attempts - 1,
+                claimed_until=None,
                 updated_at=now,
             )
         )
         return int(getattr(result, "rowcount", 0))
 
     async def claim(
-        self, *, limit: int, claimed_by: str, now: datetime, max_attempts: int
+        self,
+        *,
+        limit: int,
+        claimed_by: str,
+        now: datetime,
+        max_attempts: int,
+        lease: timedelta = _DEFAULT_LEASE,
     ) -> list[Delivery]:
-        """Claim up to `limit` pending deliveries, best priority first, marking them sending.
+        """Claim up to `limit` pending deliveries, best priority first, marking them sending
+        with a lease until `now + lease`.
+
+        On PostgreSQL several senders claim at once: rows (and chats) another claim has locked
+        are skipped (FOR UPDATE SKIP LOCKED), and so are the rows of a chat another sender has
+        "sending", so a chat is sent to by one process at a time and its flood limits hold.
 
         Deliveries to inactive chats, and ambiguous ones out of attempts, fail here unsent."""
         stmt = (
@@ -534,7 +573,16 @@ class DeliveryRepository:
             .limit(limit)
         )
         if self._dialect == "postgresql":
-            stmt = stmt.with_for_update(of=DeliveryRow, skip_locked=True)
+            other = aliased(DeliveryRow)
+            stmt = stmt.where(
+                ~select(other.id)
+                .where(
+                    other.chat_id == DeliveryRow.chat_id,
+                    other.state == DeliveryState.SENDING.value,
+                    other.claimed_by.is_distinct_from(claimed_by),
+                )
+                .exists()
+            ).with_for_update(of=(DeliveryRow, ChatRow), skip_locked=True, key_share=True)
         rows = (await self._session.execute(stmt)).all()
         claimed: list[Delivery] = []
         inactive: list[int] = []
@@ -576,6 +624,7 @@ class DeliveryRepository:
                     state=DeliveryState.SENDING.value,
                     attempts=DeliveryRow.attempts + 1,
                     claimed_by=claimed_by,
+                    claimed_until=now + lease,
                     updated_at=now,
                 )
             )

@@ -217,10 +217,28 @@ class DeliveryRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # Which sender run marked the row "sending"; rows another run left there are ambiguous.
     claimed_by: Mapped[str | None] = mapped_column(String(32))
+    # Until when the claim holds: a row still "sending" after that is taken over (see
+    # DeliveryRepository.recover). NULL for rows claimed before leases existed.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SenderRow(Base):
+    """A process that sends (polling, webhook or worker) and its last heartbeat.
+
+    The bot's flood budget is shared out evenly among the senders whose heartbeat is recent
+    (see storage.senders)."""
+
+    __tablename__ = "senders"
+    __table_args__ = (Index("ix_senders_heartbeat_at", "heartbeat_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class DigestItemRow(Base):
