@@ -16,8 +16,10 @@ from bot.domain.articles import Article
 from bot.domain.commands import suggestion_patterns
 from bot.domain.labels import Label, LabelKind, fold_label
 from bot.domain.records import Chat, IngestOutcome, StoredArticle
+from bot.domain.search import query_words
 from storage.deliveries import DeliveryRepository, ScheduleRepository
 from storage.dialect import bulk_insert_sql, driver_datetime, insert_ignoring_conflicts
+from storage.fulltext import RANK_WINDOW, add_index_rows, index_row, matching_ids
 from storage.models import (
     ArticleLabelRow,
     ArticleRow,
@@ -209,6 +211,23 @@ class ArticleRepository:
                 ),
                 links,
             )
+        if new:
+            await add_index_rows(
+                await self._session.connection(),
+                self._dialect,
+                (
+                    index_row(
+                        self._dialect,
+                        article_id,
+                        article.title,
+                        article.takeaways,
+                        article.retelling,
+                    )
+                    for article_id, article in sorted(
+                        (article_id, unique[content]) for content, article_id in new.items()
+                    )
+                ),
+            )
         new_ids = tuple(sorted(new.values()))
         return IngestOutcome(new_ids=new_ids, known=len(articles) - len(new_ids))
 
@@ -292,6 +311,29 @@ class ArticleRepository:
         return await self.latest_for_labels(
             [label.id for label in labels], limit=limit, offset=offset
         )
+
+    async def search_text(self, query: str, *, limit: int, offset: int = 0) -> list[StoredArticle]:
+        """Return articles holding every word of `query`, best match first, newest among equals.
+
+        Any text is a valid query: only its words count, so quotes, operators and stray
+        punctuation mean nothing. Only the newest RANK_WINDOW matches are ranked."""
+        words = query_words(query)
+        if not words or limit < 1 or offset >= RANK_WINDOW:
+            return []
+        ids = await matching_ids(
+            self._session, self._dialect, words, limit=limit, offset=max(offset, 0)
+        )
+        return await self.get_many(ids)
+
+    async def find(self, query: str, *, limit: int, offset: int = 0) -> list[StoredArticle]:
+        """Return what /topic shows for `query`: a known hashtag or theme's newest articles,
+        else the free-text results."""
+        labels = await LabelRepository(self._session, self._dialect).find(query)
+        if labels:
+            return await self.latest_for_labels(
+                [label.id for label in labels], limit=limit, offset=offset
+            )
+        return await self.search_text(query, limit=limit, offset=offset)
 
     async def count(self) -> int:
         """Return how many articles are stored."""

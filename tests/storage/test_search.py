@@ -1,0 +1,385 @@
+"""Free-text search on SQLite FTS5 and PostgreSQL tsvector: the same answers on both."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import unicodedata
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import asyncpg
+import pytest
+from alembic import command
+from sqlalchemy import Connection, text
+from sqlalchemy.engine import make_url
+
+from bot.domain.articles import Article
+from storage import fulltext
+from storage.database import Database, alembic_config
+from storage.fulltext import RANK_WINDOW
+from tests.conftest import FIXED_NOW, POSTGRES_URL, _asyncpg_dsn
+
+
+def article(
+    title: str,
+    *,
+    takeaways: tuple[str, ...] = ("Nothing else to add.",),
+    retelling: tuple[str, ...] = ("No details yet.",),
+    tags: tuple[str, ...] = ("News",),
+    hours_ago: int = 0,
+) -> Article:
+    return Article(
+        title=title,
+        tags=tags,
+        takeaways=takeaways,
+        retelling=retelling,
+        published_at=FIXED_NOW - timedelta(hours=hours_ago),
+    )
+
+
+HEATING = article(
+    "Київ відновив опалення",
+    takeaways=("Бригади працювали всю ніч.", "Heating is back in most districts."),
+    retelling=("«Укренерго» каже, що мережа стабільна.", "Ремонт тривав дві доби."),
+    hours_ago=1,
+)
+GRAIN = article(
+    "Grain corridor reopens at Odesa",
+    takeaways=("Ships leave the port again.",),
+    retelling=('Officials called the convoy "a test" (off the coast) - 50% loaded.',),
+    hours_ago=2,
+)
+CAFE = article(
+    "Café owners in Straße district",
+    retelling=("Ёлка стоит на площади; Łódź sends greetings.",),
+    hours_ago=3,
+)
+
+
+async def store(db: Database, *articles: Article) -> list[int]:
+    async with db.transaction() as repos:
+        outcome = await repos.articles.add_many(list(articles), FIXED_NOW)
+    return list(outcome.new_ids)
+
+
+async def titles(db: Database, query: str, *, limit: int = 10, offset: int = 0) -> list[str]:
+    async with db.transaction() as repos:
+        found = await repos.articles.search_text(query, limit=limit, offset=offset)
+    return [stored.article.title for stored in found]
+
+
+FREE_TEXT = [
+    ("grain", [GRAIN.title]),
+    ("ships port", [GRAIN.title]),  # takeaways, every word needed
+    ("convoy coast", [GRAIN.title]),  # retelling
+    ("ships kyiv", []),
+    ("heating", [HEATING.title]),  # English takeaway of a Ukrainian article
+    ("corridors", []),  # words, not prefixes or stems
+]
+
+
+async def test_free_text_finds_words_in_title_takeaways_and_retelling(db: Database) -> None:
+    await store(db, HEATING, GRAIN, CAFE)
+    found = {query: await titles(db, query) for query, _ in FREE_TEXT}
+    assert found == dict(FREE_TEXT)
+
+
+CYRILLIC_QUERIES = [
+    "КИЇВ",
+    "київ",
+    "КиЇв",
+    "ОПАЛЕННЯ київ",
+    "укренерго",
+    "УКРЕНЕРГО!",
+    "«Київ»",
+    unicodedata.normalize("NFD", "КИЇВ"),
+    "бригади ніч",
+]
+
+
+async def test_cyrillic_matches_in_any_case(db: Database) -> None:
+    await store(db, HEATING, GRAIN, CAFE)
+    found = {query: await titles(db, query) for query in CYRILLIC_QUERIES}
+    assert found == {key: [HEATING.title] for key in CYRILLIC_QUERIES}
+
+
+async def test_text_stored_decomposed_is_found_by_composed_queries(db: Database) -> None:
+    decomposed = article(unicodedata.normalize("NFD", "Йод і їжак у Києві"))
+    await store(db, decomposed)
+    for query in ("ЙОД", "їжак", "києві"):
+        assert await titles(db, query) == [decomposed.title], query
+
+
+FOLDED_QUERIES = ["cafe", "CAFÉ", "strasse", "STRASSE", "straße", "елка", "ЁЛКА", "lodz", "ŁÓDŹ"]
+
+
+async def test_latin_diacritics_sharp_s_and_yo_fold_alike(db: Database) -> None:
+    await store(db, HEATING, GRAIN, CAFE)
+    found = {query: await titles(db, query) for query in FOLDED_QUERIES}
+    assert found == {key: [CAFE.title] for key in FOLDED_QUERIES}
+
+
+HOSTILE = [
+    "",
+    "   ",
+    '"',
+    '""',
+    "'",
+    "\\",
+    "*",
+    "^",
+    ":",
+    "-",
+    "+",
+    "(",
+    ")",
+    "()",
+    "AND",
+    "OR",
+    "NOT",
+    "NEAR",
+    "NEAR(a b, 2)",
+    "a OR",
+    "OR OR OR",
+    "NOT NOT",
+    "title:",
+    "{title retelling}:",
+    "%",
+    "_",
+    "%_%",
+    "!",
+    "&",
+    "|",
+    "<->",
+    "& | ! <-> <2> :* :A",
+    "'; DROP TABLE articles; --",
+    "\x00",
+    "🔥🔥",
+    "\u200d\ufe0f",
+    "ﷺ",
+    "x" * 5000,
+    " ".join(["word"] * 500),
+    "\ud800",
+]
+
+
+async def test_hostile_syntax_never_raises(db: Database) -> None:
+    await store(db, HEATING, GRAIN, CAFE)
+    for query in HOSTILE:
+        assert await titles(db, query) == [], repr(query)
+        async with db.transaction() as repos:
+            assert await repos.articles.find(query, limit=3) == [], repr(query)
+
+
+WRAPPED_QUERIES = [
+    '"grain',
+    'grain"',
+    "grain*",
+    "^grain",
+    "-grain",
+    "+grain",
+    "grain:",
+    "{}: grain",
+    "grain:*",
+    "grain <~> corridor",
+    "grain & !corridor",
+    "(grain",
+    "grain <-> corridor",
+    "GRAIN!!!",
+    "'grain'",
+    "%grain%",
+    "grain\x00",
+    "corridor, grain.",
+]
+
+
+async def test_syntax_around_words_is_only_punctuation(db: Database) -> None:
+    await store(db, HEATING, GRAIN, CAFE)
+    found = {query: await titles(db, query) for query in WRAPPED_QUERIES}
+    assert found == {key: [GRAIN.title] for key in WRAPPED_QUERIES}
+
+
+async def test_random_garbage_never_raises(db: Database) -> None:
+    await store(db, HEATING, GRAIN, CAFE)
+    alphabet = list("\"'*^:-+(){}[]%_!&|<>~@#$\\/.,;=?` \t\nAORNTkiyvКИЇВїé0123456789🔥")
+    alphabet += ["AND", "OR", "NOT", "NEAR", "<->", ":*", "grain", "київ"]
+    rng = random.Random(5)
+    async with db.transaction() as repos:
+        for _ in range(300):
+            query = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30)))
+            await repos.articles.search_text(query, limit=5)
+            await repos.articles.find(query, limit=5)
+
+
+async def test_better_matches_rank_first_and_newest_first_among_equals(db: Database) -> None:
+    in_title = article("Drone strike on the port", hours_ago=30)
+    twice = article(
+        "Night news",
+        takeaways=("A drone fell; another drone was stopped.",),
+        hours_ago=20,
+    )
+    older = article("Morning news", retelling=("One drone was seen.",), hours_ago=10)
+    newer = article("Evening news", retelling=("One drone was seen.",), hours_ago=5)
+    await store(db, in_title, twice, older, newer)
+    assert await titles(db, "drone") == [
+        in_title.title,
+        twice.title,
+        newer.title,
+        older.title,
+    ]
+    assert await titles(db, "DRONE", limit=2, offset=2) == [newer.title, older.title]
+    assert await titles(db, "drone", limit=2, offset=4) == []
+
+
+async def test_deleted_articles_leave_the_index(db: Database) -> None:
+    grain_id, *_ = await store(db, GRAIN, HEATING, CAFE)
+    async with db.transaction() as repos:
+        assert await repos.articles.delete(grain_id)
+    assert await titles(db, "grain") == []
+    assert await titles(db, "київ") == [HEATING.title]
+
+
+async def test_an_article_ingested_twice_is_indexed_once(db: Database) -> None:
+    await store(db, GRAIN)
+    await store(db, GRAIN, GRAIN)
+    assert await titles(db, "grain") == [GRAIN.title]
+
+
+async def test_pages_end_at_the_rank_window(db: Database) -> None:
+    await store(db, GRAIN)
+    assert await titles(db, "grain", offset=RANK_WINDOW) == []
+    assert await titles(db, "grain", limit=0) == []
+
+
+async def test_find_prefers_a_known_label_and_falls_back_to_free_text(db: Database) -> None:
+    tagged = article("Quiet day", tags=("Odesa",), hours_ago=5)
+    await store(db, GRAIN, tagged, HEATING)
+    async with db.transaction() as repos:
+        by_label = await repos.articles.find("#ODESA", limit=5)
+        by_text = await repos.articles.find("odesa corridor", limit=5)
+        by_unknown_label = await repos.articles.find("КИЇВ", limit=5)
+    # "Odesa" names a hashtag: its articles, not the one that only mentions the city.
+    assert [s.article.title for s in by_label] == [tagged.title]
+    assert [s.article.title for s in by_text] == [GRAIN.title]
+    assert [s.article.title for s in by_unknown_label] == [HEATING.title]
+
+
+# --- the migration fills the index from articles stored before it ------------------------------
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a database with no schema at all."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+        return
+    name = f"digestbot_search_{uuid.uuid4().hex[:12]}"
+
+    async def admin(sql: str) -> None:
+        connection = await asyncpg.connect(_asyncpg_dsn(POSTGRES_URL), timeout=5)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    try:
+        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+        pytest.skip(f"PostgreSQL is not reachable: {error}")
+    yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+async def old_db(empty_url: str) -> AsyncIterator[Database]:
+    """A database migrated only to the schema before full-text search."""
+    database = Database(empty_url)
+
+    def to_initial(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+
+    async with database.engine.begin() as connection:
+        await connection.run_sync(to_initial)
+    yield database
+    await database.dispose()
+
+
+async def test_the_migration_indexes_articles_stored_before_it(old_db: Database) -> None:
+    # Articles stored with the old schema: the index does not exist yet, so skip it.
+    insert = text(
+        "INSERT INTO articles (content_hash, title, takeaways, retelling, ingested_at, sort_at) "
+        "VALUES (:hash, :title, :takeaways, :retelling, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+    )
+    async with old_db.engine.begin() as connection:
+        for stored in (GRAIN, HEATING):
+            await connection.execute(
+                insert,
+                {
+                    "hash": stored.content_hash,
+                    "title": stored.title,
+                    "takeaways": json.dumps(list(stored.takeaways), ensure_ascii=False),
+                    "retelling": "\n".join(stored.retelling),
+                },
+            )
+    await old_db.upgrade()
+    assert await titles(old_db, "КИЇВ") == [HEATING.title]
+    assert await titles(old_db, "ships") == [GRAIN.title]
+    assert await titles(old_db, "convoy") == [GRAIN.title]
+
+
+# --- every way a query is answered ---------------------------------------------------------------
+
+
+def numbered(number: int) -> Article:
+    """Article `number` of 100, each hour newer than the one before; equal in length."""
+    words = (
+        "mid" if number % 4 == 0 else "pad",
+        "tenth" if number % 10 == 0 else "pad",
+        "rare" if number in {1, 2} else "pad",
+        "burst" if number in {10, 11, 98, 99} else "pad",
+    )
+    return article(
+        f"Report {number}", retelling=(f"common {' '.join(words)}",), hours_ago=100 - number
+    )
+
+
+PLANS = [
+    ("common", [99, 98, 97]),  # in every article: no ranking on SQLite
+    ("mid", [96, 92, 88]),  # one in four: no ranking on SQLite either
+    ("tenth", [90, 80, 70]),  # none among the newest: a range of ids on PostgreSQL
+    ("common TENTH", [90, 80, 70]),  # only "tenth" ranks on SQLite
+    ("rare", [2, 1]),  # the range holds none: every id
+    ("burst", [99, 98, 11]),  # looks common among the newest, is not: the index after all
+    ("rare tenth", []),
+]
+
+
+async def test_every_plan_returns_the_newest_matches_of_the_window(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fulltext, "RANK_WINDOW", 3)
+    monkeypatch.setattr(fulltext, "PROBE", 8)
+    # PostgreSQL walks the primary key for "common" and "mid" (two of the newest eight).
+    monkeypatch.setattr(fulltext, "_DENSE_COST_RATIO", 1)
+    await store(db, *(numbered(number) for number in range(100)))
+    found = {}
+    async with db.transaction() as repos:
+        for query, _ in PLANS:
+            articles = await repos.articles.search_text(query, limit=10)
+            found[query] = [int(stored.article.title.split()[1]) for stored in articles]
+        if db.dialect == "postgresql":
+            # The plan settings a rarer query changes are back for the rest of the transaction.
+            settings = await repos.session.execute(
+                text(
+                    "SELECT current_setting('enable_indexscan'), "
+                    "current_setting('plan_cache_mode')"
+                )
+            )
+            assert tuple(settings.one()) == ("on", "auto")
+    assert found == dict(PLANS)
