@@ -303,6 +303,12 @@ def _bench_plan(args: argparse.Namespace) -> int:
     )
 
 
+def _bench_memory(args: argparse.Namespace) -> int:
+    from bot.bench_memory import memory_benchmark  # noqa: PLC0415
+
+    return memory_benchmark(args.chats, args.postgres)
+
+
 def _bench_delivery(args: argparse.Namespace) -> int:
     from bot.bench_delivery import delivery_benchmark  # noqa: PLC0415
 
@@ -466,6 +472,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--postgres", metavar="URL", help="use a scratch PostgreSQL database on this server"
     )
     bench_delivery.set_defaults(sync_handler=_bench_delivery)
+    bench_memory = bench_commands.add_parser(
+        "memory",
+        help="peak memory of a bot with many chats",
+        description="Fill a scratch database with N chats (3 labels each, every digest due) "
+        "and a day of articles, then in a fresh process plan one tick and compose one batch as "
+        "`digestbot worker` does, and print that process's peak resident set size.",
+    )
+    bench_memory.add_argument("--chats", type=_positive, default=100_000, metavar="N")
+    bench_memory.add_argument(
+        "--postgres", metavar="URL", help="use a scratch PostgreSQL database on this server too"
+    )
+    bench_memory.set_defaults(sync_handler=_bench_memory)
     return parser
 
 
