@@ -81,7 +81,7 @@ async def _search(settings: Settings, args: argparse.Namespace) -> int:
     try:
         await db.upgrade()
         async with db.transaction() as repos:
-            found = await repos.articles.search(args.query, limit=args.limit)
+            found = await repos.articles.find(args.query, limit=args.limit)
     finally:
         await db.dispose()
     if args.json:
@@ -391,9 +391,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     search = commands.add_parser(
         "search",
-        help="newest articles with a hashtag or theme",
+        help="newest articles with a hashtag or theme, or free-text search",
         description="Print the newest articles carrying a hashtag or theme. The label is "
-        "folded: 'peace-talks', '#Peace_talks' and 'PEACE TALKS' are the same.",
+        "folded: 'peace-talks', '#Peace_talks' and 'PEACE TALKS' are the same. Text that names "
+        "no label is searched for in titles, takeaways and retellings: every word must match, "
+        "in any case; quotes, operators and punctuation are ignored.",
     )
     search.add_argument("query", metavar="QUERY")
     search.add_argument("--limit", type=_positive, default=10, metavar="N")
