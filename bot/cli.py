@@ -317,6 +317,14 @@ def _bench_delivery(args: argparse.Namespace) -> int:
     )
 
 
+def _bench_search(args: argparse.Namespace) -> int:
+    from bot.bench_search import search_benchmark  # noqa: PLC0415
+
+    return search_benchmark(
+        args.count, args.database, repeat=args.repeat, scan_repeat=args.scan_repeat
+    )
+
+
 # --- parser ------------------------------------------------------------------------------------
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
@@ -486,6 +494,28 @@ def build_parser() -> argparse.ArgumentParser:
         "--postgres", metavar="URL", help="use a scratch PostgreSQL database on this server too"
     )
     bench_memory.set_defaults(sync_handler=_bench_memory)
+    bench_search = bench_commands.add_parser(
+        "search",
+        help="/topic query latency at scale against a LIKE scan",
+        description="Fill a database with N synthetic articles (once: the SQLite file is "
+        "cached in the temp directory, a PostgreSQL database keeps its load), then print the "
+        "median and 95th percentile latency of /topic's query for a popular label, rare labels "
+        "and free text, beside the same query done as a plain LIKE scan.",
+    )
+    bench_search.add_argument("--count", type=_positive, default=1_000_000, metavar="N")
+    bench_search.add_argument(
+        "--database",
+        metavar="URL",
+        help="sqlite+aiosqlite:///PATH or postgresql+asyncpg://... (a database of its own; "
+        "created if missing); default: the cached SQLite file",
+    )
+    bench_search.add_argument(
+        "--repeat", type=_positive, default=200, metavar="N", help="indexed runs per query kind"
+    )
+    bench_search.add_argument(
+        "--scan-repeat", type=_positive, default=5, metavar="N", help="scan runs per query kind"
+    )
+    bench_search.set_defaults(sync_handler=_bench_search)
     return parser
 
 
