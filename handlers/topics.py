@@ -21,6 +21,7 @@ from bot.domain.replies import (
     topic_more,
     topic_more_done,
     topic_not_found,
+    topic_text_matches,
     topic_usage_card,
     topic_usage_one_label,
     unusable_labels,
@@ -69,28 +70,38 @@ class TopicHandlers:
             await reply(message, topic_usage_card(active, ACTIVE_DAYS))
             return
         parsed = parse_labels(argument)
-        if len(parsed.labels) != 1:
-            if len(parsed.labels) > 1:
-                await reply(message, topic_usage_one_label())
-            else:
-                problems = LabelProblems(not_labels=parsed.not_labels, too_long=parsed.too_long)
-                await reply(message, unusable_labels(problems, "topic"))
-            return
-        request = parsed.labels[0]
+        request = parsed.labels[0] if len(parsed.labels) == 1 else None
+        labels: list[Label] = []
         page: tuple[list[StoredArticle], int] | None = None
+        matches: list[StoredArticle] = []
         suggestions: list[Label] = []
         async with self._deps.db.transaction() as repos:
             await repos.chats.ensure(chat.id, chat.type, chat.title, now)
-            labels = _ordered(await repos.labels.find(request.key))
+            if request is not None:
+                labels = _ordered(await repos.labels.find(request.key))
             if labels:
                 page = await _page(repos, labels, 0)
-            else:
+            elif not parsed.too_long:
+                # Not a known hashtag or theme: search the articles' text instead.
+                matches = await repos.articles.search_text(argument, limit=PAGE_SIZE)
+            if not labels and not matches and request is not None:
                 candidates = await repos.labels.similar(request.key)
                 suggestions = rank_suggestions(request.key, candidates, limit=MAX_LABEL_BUTTONS)
-        if not labels or page is None:
-            await reply(message, topic_not_found(request.text, suggestions))
+        if labels and page is not None:
+            await self._send_page(context, chat.id, labels, page, 0)
             return
-        await self._send_page(context, chat.id, labels, page, 0)
+        if matches:
+            for stored in matches:
+                await send(context.bot, chat.id, render_card(stored))
+            await send(context.bot, chat.id, topic_text_matches(argument, len(matches)))
+            return
+        if request is not None:
+            await reply(message, topic_not_found(request.text, suggestions))
+        elif len(parsed.labels) > 1:
+            await reply(message, topic_usage_one_label())
+        else:
+            problems = LabelProblems(not_labels=parsed.not_labels, too_long=parsed.too_long)
+            await reply(message, unusable_labels(problems, "topic"))
 
     async def open_topic(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A topic button (`top:<label id>`): the first page of cards."""

@@ -100,7 +100,7 @@ class LabelRepository:
         stmt = select(LabelRow).where(LabelRow.key == key)
         if kind is not None:
             stmt = stmt.where(LabelRow.kind == kind.value)
-        rows = (await self._session.scalars(stmt.order_by(LabelRow.kind.desc()))).all()
+        rows = (await self._session.scalars(stmt.order_by(LabelRow.kind))).all()
         return [_label(row) for row in rows]
 
     async def get(self, label_id: int) -> Label | None:

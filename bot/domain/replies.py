@@ -318,6 +318,15 @@ def topic_not_found(typed: str, suggestions: Sequence[Label]) -> Card:
     return Card(text, _rows([topic_button(label) for label in suggestions[:MAX_LABEL_BUTTONS]]))
 
 
+def topic_text_matches(typed: str, shown: int) -> Card:
+    """Return the line under the cards /topic found by searching the articles' text."""
+    best = "here is the best match" if shown == 1 else f"here are the {shown} best matches"
+    return Card(
+        f"🔎 No topic is called {quoted(typed)}, so {best} for those words in "
+        "the articles. For the newest on a topic, try a hashtag, e.g. /topic Kyiv"
+    )
+
+
 def topic_usage_one_label() -> Card:
     """Return the answer to /topic with several labels."""
     return Card("One topic at a time, please, e.g. /topic Kyiv")

@@ -283,3 +283,16 @@ async def test_callback_data_fits_for_the_largest_ids(chat: Chat) -> None:
     data += callback_data(rest[0])
     assert all(len(d.encode()) <= 64 for d in data + callback_data(footer))
     assert f"tak:{huge}" in data
+
+
+async def test_topic_with_free_text_finds_articles_by_their_words(samples: Chat) -> None:
+    shown = await samples.send("/topic grid engineers")
+    cards, footer = shown[:-1], shown[-1]
+    assert [title_of(card) for card in cards] == [LONG_READ]
+    assert buttons(cards[0]) == ["📖 Full retelling"]
+    assert "best match for those words" in footer.text
+
+
+async def test_topic_free_text_ignores_search_syntax(samples: Chat) -> None:
+    shown = await samples.send('/topic "grid" (engineers* %')
+    assert LONG_READ in [title_of(message) for message in shown]
