@@ -8,7 +8,7 @@ per article and a GIN index; deleted articles go by the foreign key. The ingest 
 articles (storage.fulltext); the text is folded in Python, never by the database's locale.
 
 Revision ID: 0100
-Revises: 0001
+Revises: 0004
 """
 
 import json
@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql
 from storage.fulltext import index_row, index_sql
 
 revision: str = "0100"
-down_revision: str | None = "0001"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -4,7 +4,7 @@ The update ids webhook processes have taken, so an update Telegram delivers twic
 once whichever process receives the copy.
 
 Revision ID: 0101
-Revises: 0001
+Revises: 0100
 """
 
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ from alembic import op
 import storage.models
 
 revision: str = "0101"
-down_revision: str | None = "0001"
+down_revision: str | None = "0100"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
