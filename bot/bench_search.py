@@ -545,6 +545,8 @@ async def _label_count(db: Database, name: str) -> int:
 async def _report(
     url: str, corpus: Corpus, *, count: int, limit: int, repeat: int, scan_repeat: int
 ) -> None:
+    # The machine may be shared: the load beside the figures says how much to trust the tails.
+    load_before = os.getloadavg()[0]
     db = Database(url)
     try:
         cases = [
@@ -588,6 +590,7 @@ async def _report(
         f"{repeat} indexed and {scan_repeat} scan runs per row. "
         f"count_for_labels(#{POPULAR_LABEL}), which /topic also runs: {count_ms:.0f} ms"
     )
+    print(f"load average (1 min): {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
 
 
 def search_benchmark(
