@@ -267,8 +267,8 @@ async def _postgres_window(
 ) -> list[int]:
     """Return the ids of the newest RANK_WINDOW matches, newest first."""
     if _postgres_dense(found, newest):
-        # Walk down at most four times as far as the probe says the window reaches.
-        walk = 4 * RANK_WINDOW * PROBE // found
+        # Walk down at most twice as far as the probe says the window reaches.
+        walk = 2 * RANK_WINDOW * PROBE // found
         ids = await _ids(session, _PG_WINDOW_DENSE, {**params, "since": newest - walk})
         if len(ids) == RANK_WINDOW or newest - walk <= 0:
             return ids
