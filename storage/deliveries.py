@@ -39,7 +39,12 @@ from bot.domain.deliveries import (
     Priority,
 )
 from bot.domain.schedule import UNSCHEDULED, StepKind, due_step, zone_for
-from storage.dialect import insert_ignoring_conflicts, prepare_bulk_join
+from storage.dialect import (
+    bulk_insert_sql,
+    driver_datetime,
+    insert_ignoring_conflicts,
+    prepare_bulk_join,
+)
 from storage.models import (
     AlertQueueRow,
     ChatRow,
@@ -469,10 +474,16 @@ class DeliveryRepository:
 
     async def queue_alerts(self, article_ids: Iterable[int], now: datetime) -> None:
         """Queue newly stored articles for the alert planner."""
-        rows = [{"article_id": article_id, "queued_at": now} for article_id in article_ids]
-        stmt = insert_ignoring_conflicts(self._dialect, AlertQueueRow, "article_id")
-        for start in range(0, len(rows), _CHUNK):
-            await self._session.execute(stmt, rows[start : start + _CHUNK])
+        queued_at = driver_datetime(self._dialect, now)
+        rows = [(article_id, queued_at) for article_id in article_ids]
+        if rows:
+            connection = await self._session.connection()
+            await connection.exec_driver_sql(
+                bulk_insert_sql(
+                    self._dialect, "alert_queue", ("article_id", "queued_at"), "article_id"
+                ),
+                rows,
+            )
 
     async def plan_alerts(self, now: datetime, limit: int = 5000) -> int:
         """Turn queued articles into alerts for the chats that want them; return how many."""

@@ -1,17 +1,20 @@
 """Full-text search on both databases: what the index holds and how it is queried.
 
-SQLite keeps an FTS5 table `article_search` (rowid = article id, columns title, takeaways,
-retelling) ranked with bm25. PostgreSQL keeps `article_search(article_id, document tsvector)`
-with a GIN index, ranked with ts_rank. Both index text folded in Python by
-bot.domain.search, so case and Unicode folding never depend on the database's locale; the
-ingest path writes the index rows with one driver-level executemany (see add_index_rows).
+SQLite keeps a contentless FTS5 table `article_search` (rowid = article id, columns title,
+takeaways, retelling) ranked with bm25: it holds the index only, not a second copy of the
+text, so forgetting an article means telling FTS5 the folded text it was indexed with
+(FORGET_SQL). PostgreSQL keeps `article_search(article_id, document tsvector)` with a GIN
+index, ranked with ts_rank. Both index text folded in Python by bot.domain.search, so case and
+Unicode folding never depend on the database's locale; the ingest path writes the index rows
+with one driver-level executemany (see add_index_rows).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.domain.search import fold_text, search_words
@@ -155,6 +158,14 @@ def _words_only(text: str) -> str:
     return " ".join(search_words(text))
 
 
+# SQLite: take an article out of the contentless index. FTS5 needs the very values the row was
+# indexed with, which index_row gives again from the stored article.
+FORGET_SQL = (
+    "INSERT INTO article_search (article_search, rowid, title, takeaways, retelling) "
+    "VALUES ('delete', ?, ?, ?, ?)"
+)
+
+
 def index_sql(dialect: str) -> str:
     """Return the driver-level INSERT of index rows, for executemany."""
     return _INDEX_SQL[dialect]
@@ -167,6 +178,34 @@ async def add_index_rows(
     batch = list(rows)
     if batch:
         await connection.exec_driver_sql(index_sql(dialect), batch)
+
+
+def rebuild_index(connection: Connection, dialect: str, *, batch: int = 2000) -> None:
+    """Index every stored article again (for migrations; the index must start empty)."""
+    after = 0
+    while True:
+        rows = connection.execute(
+            text(
+                "SELECT id, title, takeaways, retelling FROM articles "
+                "WHERE id > :after ORDER BY id LIMIT :batch"
+            ),
+            {"after": after, "batch": batch},
+        ).all()
+        if not rows:
+            return
+        connection.exec_driver_sql(
+            index_sql(dialect),
+            [
+                index_row(dialect, article_id, title, _listed(takeaways), retelling.split("\n"))
+                for article_id, title, takeaways, retelling in rows
+            ],
+        )
+        after = rows[-1][0]
+
+
+def _listed(takeaways: str | list[str]) -> list[str]:
+    # JSON arrives as text from SQLite's driver and already decoded from asyncpg's.
+    return list(json.loads(takeaways)) if isinstance(takeaways, str) else takeaways
 
 
 def match_expression(words: Sequence[str]) -> str:

@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import partial
+from operator import itemgetter
 
 from sqlalchemy import delete, distinct, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +20,7 @@ from bot.domain.records import Chat, IngestOutcome, StoredArticle
 from bot.domain.search import query_words
 from storage.deliveries import DeliveryRepository, ScheduleRepository
 from storage.dialect import bulk_insert_sql, driver_datetime, insert_ignoring_conflicts
-from storage.fulltext import RANK_WINDOW, add_index_rows, index_row, matching_ids
+from storage.fulltext import FORGET_SQL, RANK_WINDOW, add_index_rows, index_row, matching_ids
 from storage.models import (
     ArticleLabelRow,
     ArticleRow,
@@ -33,6 +34,7 @@ from storage.models import (
 _CHUNK = 500
 
 LabelKey = tuple[str, str]  # (kind, folded key)
+_TAG, _THEME = LabelKind.TAG.value, LabelKind.THEME.value
 _LINK_COLUMNS = ("article_id", "label_id", "sort_key", "position")
 _ARTICLE_COLUMNS = (
     "content_hash",
@@ -159,75 +161,73 @@ class ArticleRepository:
             unique.setdefault(article.content_hash, article)
         if not unique:
             return IngestOutcome(new_ids=(), known=len(articles))
+        # Each article's labels as (kind, folded key), in file order, folded once.
+        keyed: dict[str, list[LabelKey]] = {}
         wanted: dict[LabelKey, str] = {}
-        for article in unique.values():
-            for kind, name in _labels_of(article):
-                key = fold_label(name)
-                if key:
-                    wanted.setdefault((kind.value, key), name)
+        for content, article in unique.items():
+            keys: list[LabelKey] = []
+            for kind, names in ((_TAG, article.tags), (_THEME, article.themes)):
+                for name in names:
+                    key = fold_label(name)
+                    if key:
+                        keys.append((kind, key))
+                        wanted.setdefault((kind, key), name)
+            keyed[content] = keys
         label_ids = await LabelRepository(self._session, self._dialect).ensure(wanted, label_cache)
 
         known = await self._existing(list(unique))
         fresh = [article for content, article in unique.items() if content not in known]
-        new: dict[str, int] = {}
-        if fresh:
-            stamp = partial(driver_datetime, self._dialect)
-            connection = await self._session.connection()
-            await connection.exec_driver_sql(
-                bulk_insert_sql(self._dialect, "articles", _ARTICLE_COLUMNS, "content_hash"),
-                [
-                    (
-                        article.content_hash,
-                        article.title,
-                        json.dumps(list(article.takeaways), ensure_ascii=False),
-                        "\n".join(article.retelling),
-                        article.entity_graph,
-                        article.url,
-                        stamp(article.published_at),
-                        stamp(now),
-                        stamp(article.published_at or now),
-                    )
-                    for article in fresh
-                ],
-            )
-            new = await self._ids_of([article.content_hash for article in fresh])
+        if not fresh:
+            return IngestOutcome(new_ids=(), known=len(articles))
+        stamp = partial(driver_datetime, self._dialect)
+        stamped_now = stamp(now)
+        connection = await self._session.connection()
+        await connection.exec_driver_sql(
+            bulk_insert_sql(self._dialect, "articles", _ARTICLE_COLUMNS, "content_hash"),
+            [
+                (
+                    article.content_hash,
+                    article.title,
+                    json.dumps(article.takeaways, ensure_ascii=False),
+                    "\n".join(article.retelling),
+                    article.entity_graph,
+                    article.url,
+                    None if article.published_at is None else stamp(article.published_at),
+                    stamped_now,
+                    stamped_now if article.published_at is None else stamp(article.published_at),
+                )
+                for article in fresh
+            ],
+        )
+        new = await self._ids_of([article.content_hash for article in fresh])
 
         links: list[tuple[int, int, int, int]] = []
-        for content, article_id in new.items():
+        index_rows: list[tuple[int, str, str, str]] = []
+        now_key = sort_key_of(now)
+        for content, article_id in sorted(new.items(), key=itemgetter(1)):
             article = unique[content]
-            sort_key = sort_key_of(article.published_at or now)
+            sort_key = (
+                now_key if article.published_at is None else sort_key_of(article.published_at)
+            )
             seen: set[int] = set()
-            for position, (kind, name) in enumerate(_labels_of(article)):
-                label_id = label_ids.get((kind.value, fold_label(name)))
-                if label_id is None or label_id in seen:
-                    continue
-                seen.add(label_id)
-                links.append((article_id, label_id, sort_key, position))
+            for position, label_key in enumerate(keyed[content]):
+                label_id = label_ids[label_key]
+                if label_id not in seen:
+                    seen.add(label_id)
+                    links.append((article_id, label_id, sort_key, position))
+            index_rows.append(
+                index_row(
+                    self._dialect, article_id, article.title, article.takeaways, article.retelling
+                )
+            )
         if links:
-            connection = await self._session.connection()
             await connection.exec_driver_sql(
                 bulk_insert_sql(
                     self._dialect, "article_labels", _LINK_COLUMNS, "article_id, label_id"
                 ),
                 links,
             )
-        if new:
-            await add_index_rows(
-                await self._session.connection(),
-                self._dialect,
-                (
-                    index_row(
-                        self._dialect,
-                        article_id,
-                        article.title,
-                        article.takeaways,
-                        article.retelling,
-                    )
-                    for article_id, article in sorted(
-                        (article_id, unique[content]) for content, article_id in new.items()
-                    )
-                ),
-            )
+        await add_index_rows(connection, self._dialect, index_rows)
         new_ids = tuple(sorted(new.values()))
         return IngestOutcome(new_ids=new_ids, known=len(articles) - len(new_ids))
 
@@ -349,9 +349,23 @@ class ArticleRepository:
         return int(await self._session.scalar(stmt) or 0)
 
     async def delete(self, article_id: int) -> bool:
-        """Delete one article (its label links go with it); return whether it existed."""
-        result = await self._session.execute(delete(ArticleRow).where(ArticleRow.id == article_id))
-        return bool(getattr(result, "rowcount", 0))
+        """Delete one article (its label links and index entry go with it); return whether it
+        existed."""
+        row = await self._session.get(ArticleRow, article_id)
+        if row is None:
+            return False
+        if self._dialect == "sqlite":
+            # The contentless index forgets a row only when told the text it indexed.
+            connection = await self._session.connection()
+            await connection.exec_driver_sql(
+                FORGET_SQL,
+                index_row(
+                    self._dialect, row.id, row.title, row.takeaways, row.retelling.split("\n")
+                ),
+            )
+        await self._session.execute(delete(ArticleRow).where(ArticleRow.id == article_id))
+        self._session.expunge(row)
+        return True
 
 
 class ChatRepository:
@@ -471,9 +485,3 @@ def _stored(row: ArticleRow, labels: list[tuple[str, str]]) -> StoredArticle:
     return StoredArticle(
         id=row.id, article=article, published_at=row.sort_at, ingested_at=row.ingested_at
     )
-
-
-def _labels_of(article: Article) -> list[tuple[LabelKind, str]]:
-    return [(LabelKind.TAG, name) for name in article.tags] + [
-        (LabelKind.THEME, name) for name in article.themes
-    ]

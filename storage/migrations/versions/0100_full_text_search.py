@@ -11,21 +11,18 @@ Revision ID: 0100
 Revises: 0004
 """
 
-import json
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from storage.fulltext import index_row, index_sql
+from storage.fulltext import rebuild_index
 
 revision: str = "0100"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-_BACKFILL_BATCH = 2000
 
 
 def upgrade() -> None:
@@ -53,7 +50,7 @@ def upgrade() -> None:
             "CREATE TRIGGER article_search_forget AFTER DELETE ON articles "
             "BEGIN DELETE FROM article_search WHERE rowid = old.id; END"
         )
-    _backfill(dialect)
+    rebuild_index(op.get_bind(), dialect)
     if dialect == "postgresql":
         # Built after the backfill: one bulk build is far quicker than row-by-row updates.
         op.create_index(
@@ -62,27 +59,6 @@ def upgrade() -> None:
             ["document"],
             postgresql_using="gin",
         )
-
-
-def _backfill(dialect: str) -> None:
-    connection = op.get_bind()
-    after = 0
-    while True:
-        rows = connection.execute(
-            sa.text(
-                "SELECT id, title, takeaways, retelling FROM articles "
-                "WHERE id > :after ORDER BY id LIMIT :batch"
-            ),
-            {"after": after, "batch": _BACKFILL_BATCH},
-        ).all()
-        if not rows:
-            return
-        batch = []
-        for article_id, title, takeaways, retelling in rows:
-            listed = json.loads(takeaways) if isinstance(takeaways, str) else takeaways
-            batch.append(index_row(dialect, article_id, title, listed, retelling.split("\n")))
-        connection.exec_driver_sql(index_sql(dialect), batch)
-        after = rows[-1][0]
 
 
 def downgrade() -> None:
