@@ -13,18 +13,22 @@ from bot.domain.articles import Article, ArticleError, parse_article_bytes, pars
 
 SUFFIXES = (".txt", ".jsonl")
 
+# A parsed input as it crosses from a parser process: an article, or a refusal's parts.
+Parsed = Article | tuple[str, int | None, str]
+
 
 @dataclass(frozen=True, slots=True)
 class Source:
     """One input: a file path, or standard input."""
 
     name: str
-    path: Path | None
+    path: str | None
 
     def read(self, stdin: IO[bytes] | None) -> bytes:
         """Return the whole content."""
         if self.path is not None:
-            return self.path.read_bytes()
+            with open(self.path, "rb") as file:
+                return file.read()
         if stdin is None:
             raise OSError("standard input is not available here")
         return stdin.read()
@@ -32,7 +36,7 @@ class Source:
     @property
     def is_jsonl(self) -> bool:
         """True for JSON Lines files."""
-        return self.path is not None and self.path.suffix.lower() == ".jsonl"
+        return self.path is not None and self.path.lower().endswith(".jsonl")
 
 
 def expand_paths(paths: Iterable[str]) -> Iterator[Source | ArticleError]:
@@ -45,7 +49,7 @@ def expand_paths(paths: Iterable[str]) -> Iterator[Source | ArticleError]:
         if path.is_dir():
             yield from _walk(path)
         elif path.is_file():
-            yield Source(str(path), path)
+            yield Source(str(path), str(path))
         elif path.exists():
             yield ArticleError(raw, None, "not a regular file or directory")
         else:
@@ -68,6 +72,20 @@ def read_articles(source: Source, stdin: IO[bytes] | None) -> Iterator[Article |
         yield error
 
 
+def parse_files(paths: list[str]) -> list[Parsed]:
+    """Read and parse files (in a parser process: see bot.ingest); refusals become tuples."""
+    parsed: list[Parsed] = []
+    for path in paths:
+        for item in read_articles(Source(path, path), None):
+            parsed.append(item if isinstance(item, Article) else error_parts(item))
+    return parsed
+
+
+def error_parts(error: ArticleError) -> tuple[str, int | None, str]:
+    """Return what rebuilds a refusal: ArticleError(*parts)."""
+    return (error.source, error.line, error.message)
+
+
 def _read_jsonl(name: str, data: bytes) -> Iterator[Article | ArticleError]:
     for number, line in enumerate(data.splitlines(), start=1):
         if not line.strip():
@@ -83,12 +101,20 @@ def _read_jsonl(name: str, data: bytes) -> Iterator[Article | ArticleError]:
             yield error
 
 
-def _walk(directory: Path) -> Iterator[Source]:
-    # One directory at a time, in a stable order: memory stays flat for huge trees.
-    for root, dirs, files in os.walk(directory):
-        dirs.sort()
-        for name in sorted(files):
-            if name.lower().endswith(SUFFIXES):
-                file = Path(root, name)
-                if file.is_file():
-                    yield Source(str(file), file)
+def _walk(directory: str | Path) -> Iterator[Source | ArticleError]:
+    # One directory at a time, in a stable order (a directory's files, then its
+    # subdirectories): memory stays flat for huge trees. A directory entry says whether it is a
+    # file, so a file costs no stat call of its own. Symbolic links to directories are not
+    # followed, as os.walk does not follow them.
+    try:
+        with os.scandir(directory) as scan:
+            entries = sorted(scan, key=lambda entry: entry.name)
+    except OSError as error:
+        yield ArticleError(str(directory), None, f"cannot read: {error.strerror or error}")
+        return
+    for entry in entries:
+        if entry.name.lower().endswith(SUFFIXES) and entry.is_file():
+            yield Source(entry.path, entry.path)
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            yield from _walk(entry.path)

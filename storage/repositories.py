@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import partial
+from itertools import count, repeat
 from operator import itemgetter
 
 from sqlalchemy import delete, distinct, func, or_, select
@@ -209,12 +210,9 @@ class ArticleRepository:
             sort_key = (
                 now_key if article.published_at is None else sort_key_of(article.published_at)
             )
-            seen: set[int] = set()
-            for position, label_key in enumerate(keyed[content]):
-                label_id = label_ids[label_key]
-                if label_id not in seen:
-                    seen.add(label_id)
-                    links.append((article_id, label_id, sort_key, position))
+            # Positions follow the file's order; a label an article repeats is linked once.
+            ids = dict.fromkeys(map(label_ids.__getitem__, keyed[content]))
+            links.extend(zip(repeat(article_id), ids, repeat(sort_key), count()))
             index_rows.append(
                 index_row(
                     self._dialect, article_id, article.title, article.takeaways, article.retelling

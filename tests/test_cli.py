@@ -87,6 +87,43 @@ def test_ingest_stores_good_files_and_names_each_refused_one(
     assert capsys.readouterr().out.strip() == "0 new, 3 already known, 0 refused"
 
 
+def test_a_large_batch_is_stored_whole_and_refusals_come_in_file_order(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    db_url: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Enough files that other processes parse them (bot.ingest.PARALLEL_FROM).
+    folder = tmp_path / "bulk"
+    (folder / "z-nested").mkdir(parents=True)
+    for number in range(90):
+        story = Article(
+            title=f"Story {number}",
+            tags=("Bulk", f"Tag {number % 7}"),
+            takeaways=(f"Takeaway of story {number}.",),
+            retelling=(f"Retelling of story {number}.",),
+        )
+        (folder / f"story-{number:03d}.txt").write_text(format_article(story), encoding="utf-8")
+    (folder / "story-010.txt").write_text("A title only\n", encoding="utf-8")
+    (folder / "story-070.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00")
+    (folder / "z-nested" / "late.txt").write_text("", encoding="utf-8")
+    (folder / "z-nested" / "again.txt").write_text(format_article(GOOD), encoding="utf-8")
+    (folder / "z-nested" / "same.txt").write_text(format_article(GOOD), encoding="utf-8")
+
+    assert run_cli(["ingest", str(folder)], monkeypatch, db_url) == 1
+    out, err = capsys.readouterr()
+    assert out.strip() == "89 new, 1 already known, 3 refused"
+    refused = [line for line in err.splitlines() if line.startswith("refused ")]
+    assert [line.split(":")[0] for line in refused] == [
+        f"refused {folder / 'story-010.txt'}",
+        f"refused {folder / 'story-070.txt'}",
+        f"refused {folder / 'z-nested' / 'late.txt'}",
+    ]
+    assert run_cli(["search", "bulk", "--limit", "100", "--json"], monkeypatch, db_url) == 0
+    titles = {found["title"] for found in json.loads(capsys.readouterr().out)}
+    assert titles == {f"Story {n}" for n in range(90)} - {"Story 10", "Story 70"}
+
+
 def test_ingest_reads_standard_input(
     monkeypatch: pytest.MonkeyPatch, db_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
