@@ -73,7 +73,9 @@ async def ingest(
     stream = stdin if stdin is not None else sys.stdin.buffer
 
     async def store(articles: list[Article]) -> None:
-        async with db.transaction() as repos:
+        # Trusted: links and queue rows refer to the articles just written, and to labels,
+        # which are never deleted.
+        async with db.transaction(trusted=True) as repos:
             moment = now()
             outcome = await repos.articles.add_many(articles, moment, label_cache)
             # In the same transaction: the scheduler's tick turns them into alerts.

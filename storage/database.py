@@ -19,6 +19,8 @@ from storage.repositories import Repos
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Any constant works; it only has to be the same for every process sharing the database.
 MIGRATION_LOCK_ID = 0x6469676573
+# Execution option of a transaction that skips SQLite's foreign-key checks (see transaction).
+_TRUSTED = "digestbot_trusted_writes"
 
 
 class Database:
@@ -39,9 +41,17 @@ class Database:
         self._sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Repos]:
-        """Open one session and one transaction for a unit of work."""
+    async def transaction(self, *, trusted: bool = False) -> AsyncIterator[Repos]:
+        """Open one session and one transaction for a unit of work.
+
+        `trusted`: every row the transaction writes refers only to rows that exist for sure
+        (written in the same transaction, or never deleted), so SQLite may skip its foreign-key
+        checks; ingest writes a dozen references per article and they cost a fifth of its
+        time. Deletes always cascade: other transactions check as usual."""
         async with self._sessionmaker() as session, session.begin():
+            if trusted:
+                # The first statement procures the connection: with this option, before BEGIN.
+                await session.connection(execution_options={_TRUSTED: True})
             yield Repos(session, self.dialect)
 
     async def upgrade(self) -> None:
@@ -108,6 +118,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
+        # Foreign keys can only be switched outside a transaction, so each one says.
+        checks = "OFF" if connection.get_execution_options().get(_TRUSTED) else "ON"
+        connection.exec_driver_sql(f"PRAGMA foreign_keys={checks}")
         # IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
         # writes fails at once with "database is locked" instead of waiting for busy_timeout.
         connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -3,6 +3,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from bot.domain.articles import Article
 from storage.database import Database
@@ -148,3 +150,22 @@ async def test_upgrade_twice_is_harmless(db: Database) -> None:
     await db.upgrade()
     await db.upgrade()
     await db.ping()
+
+
+async def test_an_ingest_leaves_references_checked_for_everything_else(db: Database) -> None:
+    async with db.transaction(trusted=True) as repos:
+        (article_id,) = (
+            await repos.articles.add_many([make_article("Trusted")], FIXED_NOW)
+        ).new_ids
+    dangling = text(
+        "INSERT INTO article_labels (article_id, label_id, sort_key, position) "
+        "VALUES (:article, 987654, 0, 0)"
+    )
+    with pytest.raises(IntegrityError):
+        async with db.transaction() as repos:
+            await repos.session.execute(dangling, {"article": article_id})
+    # And deleting the article still takes its label links with it.
+    async with db.transaction() as repos:
+        assert await repos.articles.delete(article_id)
+        links = await repos.session.scalar(text("SELECT count(*) FROM article_labels"))
+    assert links == 0
