@@ -28,6 +28,7 @@ from tqdm import tqdm
 from bot.domain.articles import Article, ArticleError
 from bot.reading import Parsed, Source, expand_paths, parse_files, read_articles
 from storage.database import Database
+from storage.rows import ArticleRows, article_rows
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ PARALLEL_FROM = 64
 FILES_PER_JOB = 200
 JOBS_PER_PARSER = 3
 
-Items = list[Article | ArticleError]
+Items = list[ArticleRows | ArticleError]
 
 
 @dataclass(slots=True)
@@ -72,12 +73,12 @@ async def ingest(
     label_cache: dict[tuple[str, str], int] = {}
     stream = stdin if stdin is not None else sys.stdin.buffer
 
-    async def store(articles: list[Article]) -> None:
+    async def store(articles: list[ArticleRows]) -> None:
         # Trusted: links and queue rows refer to the articles just written, and to labels,
         # which are never deleted.
         async with db.transaction(trusted=True) as repos:
             moment = now()
-            outcome = await repos.articles.add_many(articles, moment, label_cache)
+            outcome = await repos.articles.add_rows(articles, moment, label_cache)
             # In the same transaction: the scheduler's tick turns them into alerts.
             await repos.deliveries.queue_alerts(outcome.new_ids, moment)
         report.new += len(outcome.new_ids)
@@ -87,15 +88,15 @@ async def ingest(
     sources = expand_paths(paths)
     head = list(islice(sources, PARALLEL_FROM))
     chunks = (
-        _parsed_elsewhere(head, sources, stream)
+        _parsed_elsewhere(head, sources, stream, db.dialect)
         if len(head) == PARALLEL_FROM and _parser_count() > 0
-        else _parsed_here(head, stream)
+        else _parsed_here(head, stream, db.dialect)
     )
-    batch: list[Article] = []
+    batch: list[ArticleRows] = []
     with tqdm(unit=" files", disable=not progress, file=sys.stderr, mininterval=0.5) as bar:
         async for items, files in chunks:
             for item in items:
-                if isinstance(item, Article):
+                if isinstance(item, ArticleRows):
                     batch.append(item)
                     continue
                 report.refused.append(str(item))
@@ -111,24 +112,28 @@ async def ingest(
 
 
 async def _parsed_here(
-    sources: list[Source | ArticleError], stream: IO[bytes]
+    sources: list[Source | ArticleError], stream: IO[bytes], dialect: str
 ) -> AsyncIterator[tuple[Items, int]]:
     for source in sources:
-        yield _parsed_job([source], stream), 1
+        yield _parsed_job([source], stream, dialect), 1
 
 
-def _parsed_job(job: list[Source | ArticleError], stream: IO[bytes]) -> Items:
+def _parsed_job(job: list[Source | ArticleError], stream: IO[bytes], dialect: str) -> Items:
     items: Items = []
     for source in job:
         if isinstance(source, ArticleError):
             items.append(source)
-        else:
-            items.extend(read_articles(source, stream))
+            continue
+        for item in read_articles(source, stream):
+            items.append(article_rows(dialect, item) if isinstance(item, Article) else item)
     return items
 
 
 async def _parsed_elsewhere(
-    head: list[Source | ArticleError], rest: Iterator[Source | ArticleError], stream: IO[bytes]
+    head: list[Source | ArticleError],
+    rest: Iterator[Source | ArticleError],
+    stream: IO[bytes],
+    dialect: str,
 ) -> AsyncIterator[tuple[Items, int]]:
     """Parse the inputs in a pool of processes, FILES_PER_JOB files a job, in input order.
 
@@ -149,7 +154,7 @@ async def _parsed_elsewhere(
             # A job holding a refusal from expand_paths is parsed here, in its place.
             whole = len(paths) == len(job)
             pending.append(
-                (pool.submit(parse_files, paths) if whole and not broken else None, job)
+                (pool.submit(parse_files, paths, dialect) if whole and not broken else None, job)
             )
             return True
 
@@ -167,7 +172,7 @@ async def _parsed_elsewhere(
                     broken = True
             submit()
             if parsed is None:
-                yield _parsed_job(job, stream), len(job)
+                yield _parsed_job(job, stream, dialect), len(job)
             else:
                 yield [_item(entry) for entry in parsed], len(job)
 
@@ -179,8 +184,8 @@ def _chained(
     yield from rest
 
 
-def _item(entry: Parsed) -> Article | ArticleError:
-    return entry if isinstance(entry, Article) else ArticleError(*entry)
+def _item(entry: Parsed) -> ArticleRows | ArticleError:
+    return entry if isinstance(entry, ArticleRows) else ArticleError(*entry)
 
 
 def _parser_count() -> int:

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import IO
 
 from bot.domain.articles import Article, ArticleError, parse_article_bytes, parse_article_json
+from storage.rows import ArticleRows, article_rows
 
 SUFFIXES = (".txt", ".jsonl")
 
-# A parsed input as it crosses from a parser process: an article, or a refusal's parts.
-Parsed = Article | tuple[str, int | None, str]
+# A parsed input as it crosses from a parser process: an article's rows, or a refusal's parts.
+Parsed = ArticleRows | tuple[str, int | None, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +73,15 @@ def read_articles(source: Source, stdin: IO[bytes] | None) -> Iterator[Article |
         yield error
 
 
-def parse_files(paths: list[str]) -> list[Parsed]:
-    """Read and parse files (in a parser process: see bot.ingest); refusals become tuples."""
+def parse_files(paths: list[str], dialect: str) -> list[Parsed]:
+    """Read and parse files into the rows `dialect` stores (in a parser process: see
+    bot.ingest); refusals become tuples."""
     parsed: list[Parsed] = []
     for path in paths:
         for item in read_articles(Source(path, path), None):
-            parsed.append(item if isinstance(item, Article) else error_parts(item))
+            parsed.append(
+                article_rows(dialect, item) if isinstance(item, Article) else error_parts(item)
+            )
     return parsed
 
 

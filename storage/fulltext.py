@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from bot.domain.search import fold_text, search_words
+from storage.rows import index_fields
 
 # Relative weight of a match in the title, the takeaways and the retelling. On PostgreSQL the
 # same order comes from setweight: A (1.0), B (0.4) and D (0.1) with ts_rank's defaults.
@@ -148,14 +148,7 @@ def index_row(
     dialect: str, article_id: int, title: str, takeaways: Sequence[str], retelling: Sequence[str]
 ) -> tuple[int, str, str, str]:
     """Return the index row of one article: its id and its three fields, folded."""
-    fold = _words_only if dialect == "postgresql" else fold_text
-    return (article_id, fold(title), fold("\n".join(takeaways)), fold("\n".join(retelling)))
-
-
-def _words_only(text: str) -> str:
-    # Words only, one space apart: PostgreSQL's parser then splits them the same way whatever
-    # the database's locale says about punctuation.
-    return " ".join(search_words(text))
+    return (article_id, *index_fields(dialect, title, takeaways, retelling))
 
 
 # SQLite: take an article out of the contentless index. FTS5 needs the very values the row was

@@ -3,7 +3,6 @@ transaction does."""
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -29,13 +28,13 @@ from storage.models import (
     LabelRow,
     SubscriptionRow,
 )
+from storage.rows import ArticleRows, article_rows
 
 # Rows per INSERT statement: large enough to amortise round trips, small enough to stay under
 # SQLite's and asyncpg's bound-parameter limits.
 _CHUNK = 500
 
 LabelKey = tuple[str, str]  # (kind, folded key)
-_TAG, _THEME = LabelKind.TAG.value, LabelKind.THEME.value
 _LINK_COLUMNS = ("article_id", "label_id", "sort_key", "position")
 _ARTICLE_COLUMNS = (
     "content_hash",
@@ -157,23 +156,26 @@ class ArticleRepository:
         label_cache: dict[LabelKey, int] | None = None,
     ) -> IngestOutcome:
         """Store articles that are not known yet (by content hash); report what was new."""
-        unique: dict[str, Article] = {}
+        rows = [article_rows(self._dialect, article) for article in articles]
+        return await self.add_rows(rows, now, label_cache)
+
+    async def add_rows(
+        self,
+        articles: Sequence[ArticleRows],
+        now: datetime,
+        label_cache: dict[LabelKey, int] | None = None,
+    ) -> IngestOutcome:
+        """add_many for articles already turned into rows (see storage.rows), made for this
+        database's dialect."""
+        unique: dict[str, ArticleRows] = {}
         for article in articles:
             unique.setdefault(article.content_hash, article)
         if not unique:
             return IngestOutcome(new_ids=(), known=len(articles))
-        # Each article's labels as (kind, folded key), in file order, folded once.
-        keyed: dict[str, list[LabelKey]] = {}
         wanted: dict[LabelKey, str] = {}
-        for content, article in unique.items():
-            keys: list[LabelKey] = []
-            for kind, names in ((_TAG, article.tags), (_THEME, article.themes)):
-                for name in names:
-                    key = fold_label(name)
-                    if key:
-                        keys.append((kind, key))
-                        wanted.setdefault((kind, key), name)
-            keyed[content] = keys
+        for article in unique.values():
+            for kind, key, name in article.labels:
+                wanted.setdefault((kind, key), name)
         label_ids = await LabelRepository(self._session, self._dialect).ensure(wanted, label_cache)
 
         known = await self._existing(list(unique))
@@ -187,12 +189,7 @@ class ArticleRepository:
             bulk_insert_sql(self._dialect, "articles", _ARTICLE_COLUMNS, "content_hash"),
             [
                 (
-                    article.content_hash,
-                    article.title,
-                    json.dumps(article.takeaways, ensure_ascii=False),
-                    "\n".join(article.retelling),
-                    article.entity_graph,
-                    article.url,
+                    *article[:6],  # content_hash .. url, as _ARTICLE_COLUMNS begins
                     None if article.published_at is None else stamp(article.published_at),
                     stamped_now,
                     stamped_now if article.published_at is None else stamp(article.published_at),
@@ -210,14 +207,10 @@ class ArticleRepository:
             sort_key = (
                 now_key if article.published_at is None else sort_key_of(article.published_at)
             )
-            # Positions follow the file's order; a label an article repeats is linked once.
-            ids = dict.fromkeys(map(label_ids.__getitem__, keyed[content]))
+            # Positions follow the file's order; each label is linked once.
+            ids = [label_ids[kind, key] for kind, key, _ in article.labels]
             links.extend(zip(repeat(article_id), ids, repeat(sort_key), count()))
-            index_rows.append(
-                index_row(
-                    self._dialect, article_id, article.title, article.takeaways, article.retelling
-                )
-            )
+            index_rows.append((article_id, *article.search))
         if links:
             await connection.exec_driver_sql(
                 bulk_insert_sql(

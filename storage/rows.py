@@ -1,0 +1,70 @@
+"""An article as the store writes it, worked out without a database.
+
+Everything here is a pure function of the article, so ingest computes it in its parser
+processes (see bot.ingest) and the writing process only maps labels to ids and inserts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import NamedTuple
+
+from bot.domain.articles import Article
+from bot.domain.labels import LabelKind, fold_label
+from bot.domain.search import fold_text, search_words
+
+_TAG, _THEME = LabelKind.TAG.value, LabelKind.THEME.value
+
+
+class ArticleRows(NamedTuple):
+    """One article's values for the articles row, its labels and its search index entry."""
+
+    content_hash: str
+    title: str
+    takeaways: str  # JSON
+    retelling: str
+    entity_graph: str | None
+    url: str | None
+    published_at: datetime | None
+    # (kind, folded key, name as written), in the file's order, each (kind, key) once.
+    labels: tuple[tuple[str, str, str], ...]
+    # The folded title, takeaways and retelling the search index holds (dialect's form).
+    search: tuple[str, str, str]
+
+
+def article_rows(dialect: str, article: Article) -> ArticleRows:
+    """Return what storing `article` writes, on `dialect` ("sqlite" or "postgresql")."""
+    labels: dict[tuple[str, str], str] = {}
+    for kind, names in ((_TAG, article.tags), (_THEME, article.themes)):
+        for name in names:
+            key = fold_label(name)
+            if key:
+                labels.setdefault((kind, key), name)
+    return ArticleRows(
+        content_hash=article.content_hash,
+        title=article.title,
+        takeaways=json.dumps(article.takeaways, ensure_ascii=False),
+        retelling="\n".join(article.retelling),
+        entity_graph=article.entity_graph,
+        url=article.url,
+        published_at=article.published_at,
+        labels=tuple((kind, key, name) for (kind, key), name in labels.items()),
+        search=index_fields(dialect, article.title, article.takeaways, article.retelling),
+    )
+
+
+def index_fields(
+    dialect: str, title: str, takeaways: Sequence[str], retelling: Sequence[str]
+) -> tuple[str, str, str]:
+    """Return an article's title, takeaways and retelling as the search index holds them
+    (see storage.fulltext)."""
+    fold = _words_only if dialect == "postgresql" else fold_text
+    return (fold(title), fold("\n".join(takeaways)), fold("\n".join(retelling)))
+
+
+def _words_only(text: str) -> str:
+    # Words only, one space apart: PostgreSQL's parser then splits them the same way whatever
+    # the database's locale says about punctuation.
+    return " ".join(search_words(text))
