@@ -184,20 +184,32 @@ class ArticleRepository:
             return IngestOutcome(new_ids=(), known=len(articles))
         stamp = partial(driver_datetime, self._dialect)
         stamped_now = stamp(now)
+        rows = [
+            (
+                *article[:6],  # content_hash .. url, as _ARTICLE_COLUMNS begins
+                None if article.published_at is None else stamp(article.published_at),
+                stamped_now,
+                stamped_now if article.published_at is None else stamp(article.published_at),
+            )
+            for article in fresh
+        ]
         connection = await self._session.connection()
-        await connection.exec_driver_sql(
-            bulk_insert_sql(self._dialect, "articles", _ARTICLE_COLUMNS, "content_hash"),
-            [
-                (
-                    *article[:6],  # content_hash .. url, as _ARTICLE_COLUMNS begins
-                    None if article.published_at is None else stamp(article.published_at),
-                    stamped_now,
-                    stamped_now if article.published_at is None else stamp(article.published_at),
-                )
-                for article in fresh
-            ],
-        )
-        new = await self._ids_of([article.content_hash for article in fresh])
+        if self._dialect == "sqlite":
+            # The transaction holds SQLite's write lock (BEGIN IMMEDIATE) and `fresh` holds no
+            # known article, so the next ids are these, as SQLite itself would give them.
+            last = await self._session.scalar(select(func.max(ArticleRow.id)))
+            first = (last or 0) + 1
+            new = {article.content_hash: first + n for n, article in enumerate(fresh)}
+            await connection.exec_driver_sql(
+                bulk_insert_sql(self._dialect, "articles", ("id", *_ARTICLE_COLUMNS)),
+                [(first + n, *row) for n, row in enumerate(rows)],
+            )
+        else:
+            await connection.exec_driver_sql(
+                bulk_insert_sql(self._dialect, "articles", _ARTICLE_COLUMNS, "content_hash"),
+                rows,
+            )
+            new = await self._ids_of([article.content_hash for article in fresh])
 
         links: list[tuple[int, int, int, int]] = []
         index_rows: list[tuple[int, str, str, str]] = []
