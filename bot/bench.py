@@ -143,6 +143,8 @@ def _measure(mode: str, directory: Path, database: Path) -> tuple[float, float]:
 
 def ingest_benchmark(count: int, *, keep: bool = False) -> int:
     """Print the ingest rate, the plain-load rate, their ratio and peak memory."""
+    from bot.ingest import parser_count  # noqa: PLC0415 - the plain load's process stays bare
+
     work = Path(tempfile.mkdtemp(prefix="digestbot-bench-"))
     try:
         articles = work / "articles"
@@ -152,7 +154,11 @@ def ingest_benchmark(count: int, *, keep: bool = False) -> int:
         raw_seconds, raw_mib = _measure("raw", articles, work / "raw.db")
         our_seconds, our_mib = _measure("ours", articles, work / "ours.db")
         raw_rate, our_rate = count / raw_seconds, count / our_seconds
-        print(f"cores: {os.cpu_count()}  articles: {count}")
+        print(
+            f"cores: {os.cpu_count()}  articles: {count}  "
+            f"parser processes beside the writer: {parser_count()}  "
+            f"load average: {os.getloadavg()[0]:.2f}"
+        )
         for name, rate, mib in (
             ("plain load (read + executemany)", raw_rate, raw_mib),
             ("digestbot ingest (SQLite)", our_rate, our_mib),

@@ -89,7 +89,7 @@ async def ingest(
     head = list(islice(sources, PARALLEL_FROM))
     chunks = (
         _parsed_elsewhere(head, sources, stream, db.dialect)
-        if len(head) == PARALLEL_FROM and _parser_count() > 0
+        if len(head) == PARALLEL_FROM and parser_count() > 0
         else _parsed_here(head, stream, db.dialect)
     )
     batch: list[ArticleRows] = []
@@ -138,7 +138,7 @@ async def _parsed_elsewhere(
     """Parse the inputs in a pool of processes, FILES_PER_JOB files a job, in input order.
 
     If the pool cannot start or a parser dies, the jobs it had are parsed here instead."""
-    parsers = _parser_count()
+    parsers = parser_count()
     sources = _chained(head, rest)
     # spawn, not fork: this process has the database driver's threads running.
     context = multiprocessing.get_context("spawn")
@@ -188,7 +188,7 @@ def _item(entry: Parsed) -> ArticleRows | ArticleError:
     return entry if isinstance(entry, ArticleRows) else ArticleError(*entry)
 
 
-def _parser_count() -> int:
+def parser_count() -> int:
     """One parser per core beyond the writer's own, at most four; none on a single core."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(0, min(4, (cores or 1) - 1))
