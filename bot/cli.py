@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.config import Settings, describe_error
+from bot.config import CannotListen, Settings, describe_error
 from bot.logs import configure_logging
 
 EXIT_OK = 0
@@ -43,8 +43,9 @@ def _run(coro: Coroutine[Any, Any, int]) -> int:
         return asyncio.run(coro)
     except KeyboardInterrupt:
         return 130
-    except AlreadyRunning as error:
-        # Another process uses the database in a way this one cannot run beside.
+    except (AlreadyRunning, CannotListen) as error:
+        # Another process uses the database in a way this one cannot run beside, or holds
+        # the port a setting names.
         print(f"digestbot: {error}", file=sys.stderr)
         return EXIT_USAGE
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -226,6 +227,17 @@ def describe_error(error: ValidationError) -> str:
         message = str(item["msg"]).removeprefix("Value error, ")
         lines.append(f"setting {name}: {message}")
     return "\n".join(lines)
+
+
+class CannotListen(Exception):
+    """A `host:port` setting names an address this process cannot listen on."""
+
+    def __init__(self, setting: str, host: str, port: int, error: OSError) -> None:
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        super().__init__(
+            f"cannot listen on {host}:{port} ({setting}): {reason}. Free that port or set "
+            f"{setting} to another host:port."
+        )
 
 
 def parse_listen(value: str) -> tuple[str, int]:

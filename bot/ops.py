@@ -18,7 +18,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot import metrics
-from bot.config import Settings, parse_listen
+from bot.config import CannotListen, Settings, parse_listen
 from bot.logs import redact
 from storage.database import Database
 from storage.locks import ProcessLock, Role, process_lock
@@ -61,7 +61,11 @@ class OpsServer:
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as error:
+            await self._runner.cleanup()
+            raise CannotListen("METRICS_LISTEN", self._host, self._port, error) from None
         self._port = int(self._runner.addresses[0][1])
 
     async def stop(self) -> None:

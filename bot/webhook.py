@@ -22,7 +22,7 @@ from telegram import Update
 
 from bot import metrics
 from bot.app import BotApp
-from bot.config import parse_listen
+from bot.config import CannotListen, parse_listen
 from bot.deps import Deps
 from storage.updates import ProcessedUpdateRepository
 
@@ -70,7 +70,11 @@ class WebhookServer:
         web_app.router.add_post(self._path, self._receive)
         self._runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=SHUTDOWN_SECONDS)
         await self._runner.setup()
-        await web.TCPSite(self._runner, self._host, self._port).start()
+        try:
+            await web.TCPSite(self._runner, self._host, self._port).start()
+        except OSError as error:
+            await self._runner.cleanup()
+            raise CannotListen("WEBHOOK_LISTEN", self._host, self._port, error) from None
         self._port = int(self._runner.addresses[0][1])
         self._pruner = asyncio.create_task(self._prune_now_and_then())
 

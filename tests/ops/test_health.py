@@ -168,3 +168,31 @@ async def test_healthcheck_exit_status_follows_healthz(
 
     assert await asyncio.to_thread(healthcheck, monkeypatch, "nonsense") == 1
     assert capsys.readouterr().out.startswith("setting METRICS_LISTEN: must be host:port")
+
+
+async def test_a_taken_metrics_port_is_one_clear_line_and_status_2(
+    ops: OpsServer,
+    db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BOT_TOKEN", "123456:TEST-token")
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("TELEGRAM_API_URL", "http://127.0.0.1:9")  # never reached
+    monkeypatch.setenv("METRICS_LISTEN", f"127.0.0.1:{ops.port}")  # the ops fixture holds it
+
+    def run() -> int:
+        with pytest.raises(SystemExit) as exit_info:
+            main(["run"])
+        code = exit_info.value.code
+        assert isinstance(code, int)
+        return code
+
+    assert await asyncio.to_thread(run) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"digestbot: cannot listen on 127.0.0.1:{ops.port} (METRICS_LISTEN): Address already "
+        "in use. Free that port or set METRICS_LISTEN to another host:port.\n"
+    )
