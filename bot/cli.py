@@ -441,8 +441,10 @@ def build_parser() -> argparse.ArgumentParser:
         "plan",
         help="digest planning time for many chats (who gets which articles)",
         description="Fill a scratch database with chats following labels and new articles, "
-        "make every chat's digest due, and time one planning pass: the ledger rows and the "
-        "ranked articles of every digest. Runs on SQLite, and on PostgreSQL with --postgres.",
+        "make every chat's digest due, and time what one scheduler tick does to plan them: a "
+        "ledger row and the next slot of every chat, and the articles of every digest, "
+        "committed; each part's time is printed too. Runs on SQLite, and on PostgreSQL with "
+        "--postgres.",
     )
     bench_plan.add_argument("--chats", type=_positive, default=100_000, metavar="N")
     bench_plan.add_argument("--labels-per-chat", type=_positive, default=5, metavar="N")

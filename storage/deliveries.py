@@ -321,27 +321,33 @@ class DeliveryRepository:
                 )
                 if step.kind is StepKind.SEND:
                     first_start = slot - rules.first_lookback
+                    started = time.perf_counter()
                     await self._plan_group(group, slot, first_start, now)
+                    report.recording_seconds += time.perf_counter() - started
+                    started = time.perf_counter()
                     changed = await self._session.execute(
                         update(ChatRow)
                         .where(group)
                         .values(digest_through=slot, digest_due_at=step.next_due)
                     )
+                    report.scheduling_seconds += time.perf_counter() - started
                     report.digests += int(getattr(changed, "rowcount", 0))
                     dues.append(slot)
                     starts.append(first_start)
                     continue
+                started = time.perf_counter()
                 changed = await self._session.execute(
                     update(ChatRow).where(group).values(digest_due_at=step.next_due)
                 )
+                report.scheduling_seconds += time.perf_counter() - started
                 count = int(getattr(changed, "rowcount", 0))
                 if step.kind is StepKind.FOLD:
                     report.folded += count
                 else:
                     report.scheduled += count
             if dues:
-                lo = await self._span_floor(floor, dues, min(starts))
                 started = time.perf_counter()
+                lo = await self._span_floor(floor, dues, min(starts))
                 await self._plan_items(
                     floor=floor, dues=dues, lo=lo, hi=max(dues), bulk=report.digests >= _BULK
                 )

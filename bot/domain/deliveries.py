@@ -85,7 +85,11 @@ class PlanReport:
     scheduled: int = 0  # chats whose first slot was worked out
     alerts: int = 0
     recovered: int = 0  # "sending" rows left by an earlier run, now ambiguous
-    matching_seconds: float = 0.0  # spent working out which articles go to which digest
+    # Where the time went: the ledger rows of the due digests, the chats' next slots, and
+    # working out which articles go to which digest.
+    recording_seconds: float = 0.0
+    scheduling_seconds: float = 0.0
+    matching_seconds: float = 0.0
     dues: list[datetime] = field(default_factory=list)
 
 
