@@ -75,7 +75,8 @@ UPDATE_SECONDS = Histogram(
 )
 WEBHOOK_REQUESTS = Counter(
     "digestbot_webhook_requests",
-    "Requests to the webhook, by outcome (handled, duplicate, forbidden, bad_request, error)",
+    "Requests to the webhook, by outcome "
+    "(handled, duplicate, busy, forbidden, bad_request, error)",
     ["outcome"],
     registry=REGISTRY,
 )

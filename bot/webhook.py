@@ -24,7 +24,7 @@ from bot import metrics
 from bot.app import BotApp
 from bot.config import CannotListen, parse_listen
 from bot.deps import Deps
-from storage.updates import ProcessedUpdateRepository
+from storage.updates import Claim, ProcessedUpdateRepository
 
 log = logging.getLogger(__name__)
 
@@ -110,27 +110,46 @@ class WebhookServer:
         try:
             async with self._deps.db.transaction() as repos:
                 updates = ProcessedUpdateRepository(repos.session, self._deps.db.dialect)
-                fresh = await updates.claim(update_id, self._deps.clock())
+                claim = await updates.claim(update_id, self._deps.clock())
         except Exception:
             # Telegram delivers the update again later.
             metrics.webhook_request("error")
             log.exception("Could not record update %d", update_id)
             return web.Response(status=500, text="Try again later")
-        if not fresh:
+        if claim is Claim.HANDLED:
             metrics.webhook_request("duplicate")
             log.info("Update %d was delivered again; handled once already", update_id)
             return web.Response(text="Already handled")
+        if claim is Claim.BUSY:
+            # Not 200: should the process handling it stop mid-way, this copy must come back.
+            metrics.webhook_request("busy")
+            log.info(
+                "Update %d is being handled by another process; asked for it later", update_id
+            )
+            return web.Response(status=503, text="Being handled; deliver again later")
         try:
             update = Update.de_json(data, self._app.bot)
         except Exception:  # a payload PTB cannot read would fail the same way every time
             metrics.webhook_request("bad_request")
             log.exception("Update %d could not be read", update_id)
+            await self._handled(update_id)
             return web.Response(status=400, text="Unreadable update")
         # The same path as polling: PTB's update processor (which times it), then handlers.
         # Errors in handlers go to the error handler; the answer to Telegram is 200 anyway.
         await self._app.update_processor.process_update(update, self._app.process_update(update))
+        await self._handled(update_id)
         metrics.webhook_request("handled")
         return web.Response(text="OK")
+
+    async def _handled(self, update_id: int) -> None:
+        try:
+            async with self._deps.db.transaction() as repos:
+                updates = ProcessedUpdateRepository(repos.session, self._deps.db.dialect)
+                await updates.handled(update_id, self._deps.clock())
+        except Exception:
+            # It was handled all the same; only a copy delivered after the lease would be
+            # handled again.
+            log.exception("Could not record that update %d was handled", update_id)
 
     async def _prune_now_and_then(self) -> None:
         while True:

@@ -273,5 +273,8 @@ class ProcessedUpdateRow(Base):
     __tablename__ = "processed_updates"
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    # Rows older than Telegram keeps an update (24 hours) are pruned.
+    # When a process took the update (rows older than Telegram keeps an update, 24 hours,
+    # are pruned), and when it had handled it: a take without a handled_at past its lease
+    # was a process that stopped mid-way.
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
