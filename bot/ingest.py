@@ -26,7 +26,7 @@ from typing import IO
 from tqdm import tqdm
 
 from bot.domain.articles import Article, ArticleError
-from bot.reading import Parsed, Source, expand_paths, parse_files, read_articles
+from bot.reading import Parsed, Source, expand_paths, parse_files, quiet_parser, read_articles
 from storage.database import Database
 from storage.rows import ArticleRows, article_rows
 
@@ -142,7 +142,7 @@ async def _parsed_elsewhere(
     sources = _chained(head, rest)
     # spawn, not fork: this process has the database driver's threads running.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(parsers, mp_context=context) as pool:
+    with ProcessPoolExecutor(parsers, mp_context=context, initializer=quiet_parser) as pool:
         pending: deque[tuple[Future[list[Parsed]] | None, list[Source | ArticleError]]] = deque()
         broken = False
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +86,20 @@ def parse_files(paths: list[str], dialect: str) -> list[Parsed]:
                 article_rows(dialect, item) if isinstance(item, Article) else error_parts(item)
             )
     return parsed
+
+
+def quiet_parser() -> None:
+    """Start a parser process: Ctrl-C is for the ingest process, which stops the parsers, and
+    a parser whose ingest process was killed outright stops within a second."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def error_parts(error: ArticleError) -> tuple[str, int | None, str]:
