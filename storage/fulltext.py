@@ -4,14 +4,16 @@ SQLite keeps a contentless FTS5 table `article_search` (rowid = article id, colu
 takeaways, retelling) ranked with bm25: it holds the index only, not a second copy of the
 text, so forgetting an article means telling FTS5 the folded text it was indexed with
 (FORGET_SQL). PostgreSQL keeps `article_search(article_id, document tsvector)` with a GIN
-index, ranked with ts_rank. Both index text folded in Python by bot.domain.search, so case and
-Unicode folding never depend on the database's locale; the ingest path writes the index rows
-with one driver-level executemany (see add_index_rows).
+index over each document and the ranges of ids it falls in (RANGED_SQL), ranked with ts_rank.
+Both index text folded in Python by bot.domain.search, so case and Unicode folding never
+depend on the database's locale; the ingest path writes the index rows with one driver-level
+executemany (see add_index_rows).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection, text
@@ -26,10 +28,8 @@ BM25_WEIGHTS = (10.0, 4.0, 1.0)
 # articles would otherwise cost a rank computation for each of them. Readers of news want the
 # best of the recent matches (33 pages of /topic cards), and this bounds every query's work.
 RANK_WINDOW = 100
-# How many of the newest articles are looked at to tell how common a word or query is.
+# SQLite: how many of the newest articles are looked at to tell how common a word is.
 PROBE = 64
-# PostgreSQL: what reading one row costs against putting one match in a bitmap.
-_DENSE_COST_RATIO = 36
 
 # The document of one article on PostgreSQL, from its folded title, takeaways and retelling.
 PG_DOCUMENT_SQL = (
@@ -84,63 +84,60 @@ _SQLITE_NEWEST = """
     LIMIT :limit OFFSET :offset
 """
 
-# PostgreSQL. The probe counts the query's matches among the newest articles, a bounded walk
-# down the primary key (ts_match_vq is the @@ operator in a form no index answers). For a rarer
-# query it also switches plain index scans off, and generic plans, for the transaction's next
-# statements: the window query must read the GIN index, not walk the primary key through a
-# large id range, whatever its parameters (_PG_USE_INDEX does the same when a walk falls
-# short). _PG_RANK_RESTORING switches both back.
-_PG_QUERY = "plainto_tsquery('simple'::regconfig, :words)"
-_PG_PROBE = f"""
-    WITH newest AS (
-        SELECT article_id, ts_match_vq(document, {_PG_QUERY}) AS hit
-        FROM article_search ORDER BY article_id DESC LIMIT :probe
-    ), probe AS (
-        SELECT max(article_id) AS newest, count(*) FILTER (WHERE hit) AS found,
-            current_setting('enable_indexscan') AS indexscan,
-            current_setting('plan_cache_mode') AS plan_cache
-        FROM newest
-    )
-    SELECT newest, found, indexscan, plan_cache,
-        set_config('enable_indexscan', CASE WHEN found * found * newest >= :dense
-            THEN indexscan ELSE 'off' END, true),
-        set_config('plan_cache_mode', CASE WHEN found * found * newest >= :dense
-            THEN plan_cache ELSE 'force_custom_plan' END, true)
-    FROM probe
-"""
-# A common query (see _postgres_dense): walk the primary key down from the newest article.
-_PG_WINDOW_DENSE = f"""
-    SELECT article_id FROM article_search
-    WHERE ts_match_vq(document, {_PG_QUERY}) AND article_id > :since
-    ORDER BY article_id DESC LIMIT :window
-"""
-_PG_USE_INDEX = (
-    "SELECT set_config('enable_indexscan', 'off', true), "
-    "set_config('plan_cache_mode', 'force_custom_plan', true)"
+# PostgreSQL. The GIN index is over each document plus a few "range lexemes" (RANGED_SQL):
+# for each shift in RANGE_SHIFTS, one names the block of 2 ** shift consecutive ids the article
+# is in ("_14_61": ids 999,424 to 1,015,807). A query ANDed with the blocks that cover the
+# newest ids costs about as much as reading the entries of that many ids, however common its
+# words are, where the words alone would read every entry they have (a tenth of a million for
+# a word in one article of ten, at a million articles): GIN steps through the shorter side of
+# an AND and skips ahead in the longer. No folded word holds "_", so no query a person types
+# can name a block. Migration 0104 builds the index from this very expression: the two must
+# not differ, or the planner cannot use the index.
+RANGE_SHIFTS = (10, 12, 14, 16, 18, 20)
+RANGED_SQL = (
+    "(document || array_to_tsvector(ARRAY["
+    + ", ".join(f"'_{shift}_' || (article_id >> {shift})::text" for shift in RANGE_SHIFTS)
+    + "]))"
 )
-# A rarer one: the GIN index over the newest ids, in a range that should hold a window of
-# matches (the range's bitmap ANDed with the index's), or over every id.
-_PG_WINDOW_SINCE = f"""
-    SELECT article_id FROM article_search
-    WHERE document @@ {_PG_QUERY} AND article_id > :since
-    ORDER BY article_id DESC LIMIT :window
+# The first try looks at about this many of the newest ids; a common query finds its window
+# there, a rarer one tells how far back the next try must reach.
+FIRST_SPAN = 2048
+# A try over more than 1 / WIDEST_RANGE of the ids reads every id instead. The blocks' own
+# entries cost about as much as the words' by then, or the words are rare enough that reading
+# all their entries is cheap (as for a query with fewer matches than a window).
+WIDEST_RANGE = 8
+
+_PG_QUERY = "plainto_tsquery('simple'::regconfig, :words)"
+# The newest RANK_WINDOW matches among the ids covered by the blocks of 2 ** :shift ids that
+# hold the newest :span ids, and the newest id (one row with a null match when none match).
+# Ordering by `article_id + 0` keeps the planner off the primary key: walking it down from the
+# newest article would test every article it passes.
+_PG_WINDOW = f"""
+    SELECT newest.id, found.article_id
+    FROM (SELECT max(article_id) AS id FROM article_search) AS newest
+    LEFT JOIN (
+        SELECT article_id FROM article_search
+        WHERE {RANGED_SQL} @@ ({_PG_QUERY} && (
+            SELECT string_agg(quote_literal(CAST(:prefix AS text) || block), ' | ')::tsquery
+            FROM (SELECT max(article_id) AS id FROM article_search) AS top,
+                generate_series(
+                    greatest(top.id - CAST(:span AS bigint), 0) >> CAST(:shift AS integer),
+                    top.id >> CAST(:shift AS integer)
+                ) AS block
+        ))
+        ORDER BY article_id + 0 DESC LIMIT :window
+    ) AS found ON true
 """
+# Past the largest blocks: every id.
 _PG_WINDOW_ALL = f"""
-    SELECT article_id FROM article_search WHERE document @@ {_PG_QUERY}
-    ORDER BY article_id DESC LIMIT :window
+    SELECT article_id FROM article_search WHERE {RANGED_SQL} @@ {_PG_QUERY}
+    ORDER BY article_id + 0 DESC LIMIT :window
 """
-# The one-row left side runs the restoring set_config exactly once, even with nothing to rank.
-# Both tables are looked up by the ids (plain index scans are still off while it is planned).
-_PG_RANK_RESTORING = f"""
-    SELECT ranked.article_id FROM (
-        SELECT set_config('enable_indexscan', :indexscan, true),
-            set_config('plan_cache_mode', :plan_cache, true)
-    ) AS restored LEFT JOIN (
-        SELECT s.article_id FROM article_search AS s JOIN articles AS a ON a.id = s.article_id
-        WHERE s.article_id = ANY(:ids) AND a.id = ANY(:ids)
-        ORDER BY ts_rank(s.document, {_PG_QUERY}) DESC, a.sort_at DESC, a.id DESC
-        LIMIT :limit OFFSET :offset
-    ) AS ranked ON true
+_PG_RANK = f"""
+    SELECT s.article_id FROM article_search AS s JOIN articles AS a ON a.id = s.article_id
+    WHERE s.article_id = ANY(:ids) AND a.id = ANY(:ids)
+    ORDER BY ts_rank(s.document, {_PG_QUERY}) DESC, a.sort_at DESC, a.id DESC
+    LIMIT :limit OFFSET :offset
 """
 
 
@@ -266,58 +263,42 @@ async def _common_words(session: AsyncSession, words: Sequence[str]) -> set[str]
 async def _postgres_ids(
     session: AsyncSession, words: str, *, limit: int, offset: int
 ) -> list[int]:
-    params: dict[str, object] = {
-        "words": words,
-        "probe": PROBE,
-        "dense": _DENSE_COST_RATIO * RANK_WINDOW * PROBE * PROBE,
-        "window": RANK_WINDOW,
-        "limit": limit,
-        "offset": offset,
-    }
-    newest, found, indexscan, plan_cache, *_ = (
-        await session.execute(text(_PG_PROBE), params)
-    ).one()
-    ids = [] if newest is None else await _postgres_window(session, params, newest, found)
-    params.update(ids=ids, indexscan=indexscan, plan_cache=plan_cache)
-    result = await session.execute(text(_PG_RANK_RESTORING), params)
-    return [int(article_id) for article_id in result.scalars() if article_id is not None]
+    ids = await _postgres_window(session, words)
+    if not ids:
+        return []
+    params = {"words": words, "ids": ids, "limit": limit, "offset": offset}
+    return await _ids(session, _PG_RANK, params)
 
 
-def _postgres_dense(found: int, newest: int) -> bool:
-    """Return whether walking the primary key beats reading the GIN index for a query found
-    `found` times among the newest PROBE of `newest` articles.
+async def _postgres_window(session: AsyncSession, words: str) -> list[int]:
+    """Return the ids of the newest RANK_WINDOW matches, newest first.
 
-    With a share d of articles matching, the walk reads RANK_WINDOW / d rows, while the index
-    puts every match, d * newest of them, in a bitmap; a row costs _DENSE_COST_RATIO times a
-    bitmap entry (about 5 against 0.14 microseconds, measured). At a million articles the walk
-    wins from about one article in sixteen."""
-    return found * found * newest >= _DENSE_COST_RATIO * RANK_WINDOW * PROBE * PROBE
-
-
-async def _postgres_window(
-    session: AsyncSession, params: dict[str, object], newest: int, found: int
-) -> list[int]:
-    """Return the ids of the newest RANK_WINDOW matches, newest first."""
-    if _postgres_dense(found, newest):
-        # Walk down at most twice as far as the probe says the window reaches.
-        walk = 2 * RANK_WINDOW * PROBE // found
-        ids = await _ids(session, _PG_WINDOW_DENSE, {**params, "since": newest - walk})
-        if len(ids) == RANK_WINDOW or newest - walk <= 0:
+    Each try reads the index entries of a range of the newest ids; one that falls short tells
+    how common the query is, and so how far back the next must reach."""
+    params: dict[str, object] = {"words": words, "window": RANK_WINDOW}
+    span = FIRST_SPAN
+    newest = None
+    while True:
+        shift = next((shift for shift in RANGE_SHIFTS if span <= 2 << shift), None)
+        if shift is None or (newest is not None and span * WIDEST_RANGE >= newest):
+            return await _ids(session, _PG_WINDOW_ALL, params)
+        # At most three blocks: the span fits in two, which may straddle a third.
+        rows = (
+            await session.execute(
+                text(_PG_WINDOW), {**params, "span": span, "shift": shift, "prefix": f"_{shift}_"}
+            )
+        ).all()
+        newest = rows[0][0]
+        ids = [int(article_id) for _, article_id in rows if article_id is not None]
+        if newest is None:
+            return []
+        first = (max(newest - span, 0) >> shift) << shift
+        if len(ids) == RANK_WINDOW or first == 0:
             return ids
-        # The newest articles made the query look commoner than it is: use the index after all.
-        await session.execute(text(_PG_USE_INDEX))
-        span = walk * max(4, 2 * RANK_WINDOW // max(len(ids), 1))
-    else:
-        # A range expected to hold twice the window (four times when the probe found none).
-        span = (2 if found else 4) * RANK_WINDOW * PROBE // max(found, 1)
-    # Each try reads the index entries of every word again, so a try should rarely fall short:
-    # the next range is where the matches found so far say the window is.
-    while newest - span > 0:
-        ids = await _ids(session, _PG_WINDOW_SINCE, {**params, "since": newest - span})
-        if len(ids) == RANK_WINDOW:
-            return ids
-        span *= max(4, 2 * RANK_WINDOW // max(len(ids), 1))
-    return await _ids(session, _PG_WINDOW_ALL, params)
+        covered = newest - first + 1
+        # Twice the span the matches found say the window needs, and at least four times
+        # this one (sixteen when nothing matched), so the tries are few.
+        span = covered * (max(4, math.ceil(2 * RANK_WINDOW / len(ids))) if ids else 16)
 
 
 async def _ids(session: AsyncSession, sql: str, params: dict[str, object]) -> list[int]:

@@ -356,31 +356,41 @@ def numbered(number: int) -> Article:
 
 
 PLANS = [
-    ("common", [99, 98, 97]),  # in every article: no ranking on SQLite
-    ("mid", [96, 92, 88]),  # one in four: no ranking on SQLite either
-    ("tenth", [90, 80, 70]),  # none among the newest: a range of ids on PostgreSQL
+    # SQLite: in every article, no ranking. PostgreSQL: the first try's newest ids hold three.
+    ("common", [99, 98, 97]),
+    # SQLite: one in four, no ranking either. PostgreSQL: a second try, as far back as the one
+    # match of the first says.
+    ("mid", [96, 92, 88]),
+    # PostgreSQL: none among the newest, so the next try reaches sixteen times further.
+    ("tenth", [90, 80, 70]),
     ("common TENTH", [90, 80, 70]),  # only "tenth" ranks on SQLite
-    ("rare", [2, 1]),  # the range holds none: every id
-    ("burst", [99, 98, 11]),  # looks common among the newest, is not: the index after all
+    ("rare", [2, 1]),  # fewer than a window anywhere: every id
+    ("burst", [99, 98, 11]),  # looks common among the newest, is not: three tries
     ("rare tenth", []),
 ]
+# PostgreSQL: ids this far apart, so the tries cover different articles (see RANGE_SHIFTS).
+ID_GAP = 500
 
 
-async def test_every_plan_returns_the_newest_matches_of_the_window(
-    db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(fulltext, "RANK_WINDOW", 3)
-    monkeypatch.setattr(fulltext, "PROBE", 8)
-    # PostgreSQL walks the primary key for "common" and "mid" (two of the newest eight).
-    monkeypatch.setattr(fulltext, "_DENSE_COST_RATIO", 1)
-    await store(db, *(numbered(number) for number in range(100)))
+async def store_numbered(db: Database) -> None:
+    for number in range(100):
+        if db.dialect == "postgresql":
+            async with db.transaction() as repos:
+                await repos.session.execute(
+                    text("SELECT setval(pg_get_serial_sequence('articles', 'id'), :id)"),
+                    {"id": number * ID_GAP + 1},
+                )
+        await store(db, numbered(number))
+
+
+async def plan_results(db: Database) -> dict[str, list[int]]:
     found = {}
     async with db.transaction() as repos:
         for query, _ in PLANS:
             articles = await repos.articles.search_text(query, limit=10)
             found[query] = [int(stored.article.title.split()[1]) for stored in articles]
         if db.dialect == "postgresql":
-            # The plan settings a rarer query changes are back for the rest of the transaction.
+            # No plan setting outlives a search.
             settings = await repos.session.execute(
                 text(
                     "SELECT current_setting('enable_indexscan'), "
@@ -388,4 +398,34 @@ async def test_every_plan_returns_the_newest_matches_of_the_window(
                 )
             )
             assert tuple(settings.one()) == ("on", "auto")
-    assert found == dict(PLANS)
+    return found
+
+
+async def test_every_plan_returns_the_newest_matches_of_the_window(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fulltext, "RANK_WINDOW", 3)
+    monkeypatch.setattr(fulltext, "PROBE", 8)
+    await store_numbered(db)
+    assert await plan_results(db) == dict(PLANS)
+    # PostgreSQL: ranges as wide as every id, then past the largest blocks (every id at once).
+    monkeypatch.setattr(fulltext, "WIDEST_RANGE", 1)
+    assert await plan_results(db) == dict(PLANS)
+    monkeypatch.setattr(fulltext, "RANGE_SHIFTS", (10,))
+    assert await plan_results(db) == dict(PLANS)
+
+
+@pytest.mark.postgres
+async def test_postgres_tries_read_the_ranged_index(postgres_url: str) -> None:
+    # The index is built by migration 0104 from its own copy of RANGED_SQL: were the two to
+    # differ, the planner could not use it and every search would read the whole table.
+    database = Database(postgres_url)
+    params = {"words": "grain", "window": 3, "span": 2048, "shift": 10, "prefix": "_10_"}
+    try:
+        async with database.transaction() as repos:
+            await repos.session.execute(text("SET LOCAL enable_seqscan = off"))
+            for sql in (fulltext._PG_WINDOW, fulltext._PG_WINDOW_ALL):
+                plan = await repos.session.execute(text(f"EXPLAIN {sql}"), params)
+                assert "ix_article_search_ranged" in "\n".join(plan.scalars()), sql
+    finally:
+        await database.dispose()
