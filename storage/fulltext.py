@@ -108,37 +108,44 @@ FIRST_SPAN = 2048
 WIDEST_RANGE = 8
 
 _PG_QUERY = "plainto_tsquery('simple'::regconfig, :words)"
-# The newest RANK_WINDOW matches among the ids covered by the blocks of 2 ** :shift ids that
-# hold the newest :span ids, and the newest id (one row with a null match when none match).
-# Ordering by `article_id + 0` keeps the planner off the primary key: walking it down from the
-# newest article would test every article it passes.
-_PG_WINDOW = f"""
-    SELECT newest.id, found.article_id
-    FROM (SELECT max(article_id) AS id FROM article_search) AS newest
-    LEFT JOIN (
-        SELECT article_id FROM article_search
-        WHERE {RANGED_SQL} @@ ({_PG_QUERY} && (
-            SELECT string_agg(quote_literal(CAST(:prefix AS text) || block), ' | ')::tsquery
-            FROM (SELECT max(article_id) AS id FROM article_search) AS top,
-                generate_series(
-                    greatest(top.id - CAST(:span AS bigint), 0) >> CAST(:shift AS integer),
-                    top.id >> CAST(:shift AS integer)
-                ) AS block
-        ))
+# One try, one round trip: the newest RANK_WINDOW matches among the ids covered by the blocks
+# of 2 ** :shift ids that hold the newest :span ids, how many there are, the newest id, and
+# the requested page of them ranked, but only if that many matches is the whole window or
+# the blocks cover every id (otherwise the next try ranks). Ordering by `article_id + 0`
+# keeps the planner off the primary key: walking it down from the newest article would test
+# every article it passes.
+_PG_TRY = """
+    WITH newest AS MATERIALIZED (SELECT max(article_id) AS id FROM article_search),
+    found AS MATERIALIZED (
+        SELECT article_id FROM article_search WHERE {ranged} @@ {match}
         ORDER BY article_id + 0 DESC LIMIT :window
-    ) AS found ON true
+    ), counted AS MATERIALIZED (SELECT count(*) AS n FROM found)
+    SELECT newest.id, counted.n, ranked.article_id
+    FROM newest CROSS JOIN counted LEFT JOIN LATERAL (
+        SELECT s.article_id FROM found AS f
+        JOIN article_search AS s ON s.article_id = f.article_id
+        JOIN articles AS a ON a.id = f.article_id
+        WHERE {last}
+        ORDER BY ts_rank(s.document, {query}) DESC, a.sort_at DESC, a.id DESC
+        LIMIT :limit OFFSET :offset
+    ) AS ranked ON true
 """
-# Past the largest blocks: every id.
-_PG_WINDOW_ALL = f"""
-    SELECT article_id FROM article_search WHERE {RANGED_SQL} @@ {_PG_QUERY}
-    ORDER BY article_id + 0 DESC LIMIT :window
-"""
-_PG_RANK = f"""
-    SELECT s.article_id FROM article_search AS s JOIN articles AS a ON a.id = s.article_id
-    WHERE s.article_id = ANY(:ids) AND a.id = ANY(:ids)
-    ORDER BY ts_rank(s.document, {_PG_QUERY}) DESC, a.sort_at DESC, a.id DESC
-    LIMIT :limit OFFSET :offset
-"""
+_PG_BLOCKS = """(
+    SELECT string_agg(quote_literal(CAST(:prefix AS text) || block), ' | ')::tsquery
+    FROM newest, generate_series(
+        greatest(newest.id - CAST(:span AS bigint), 0) >> CAST(:shift AS integer),
+        newest.id >> CAST(:shift AS integer)
+    ) AS block
+)"""
+_PG_RANGE_TRY = _PG_TRY.format(
+    ranged=RANGED_SQL,
+    match=f"({_PG_QUERY} && {_PG_BLOCKS})",
+    query=_PG_QUERY,
+    last="counted.n = :window OR greatest(newest.id - CAST(:span AS bigint), 0) "
+    ">> CAST(:shift AS integer) = 0",
+)
+# Past the largest blocks: every id, and always ranked.
+_PG_LAST_TRY = _PG_TRY.format(ranged=RANGED_SQL, match=_PG_QUERY, query=_PG_QUERY, last="true")
 
 
 def index_row(
@@ -263,43 +270,43 @@ async def _common_words(session: AsyncSession, words: Sequence[str]) -> set[str]
 async def _postgres_ids(
     session: AsyncSession, words: str, *, limit: int, offset: int
 ) -> list[int]:
-    ids = await _postgres_window(session, words)
-    if not ids:
-        return []
-    params = {"words": words, "ids": ids, "limit": limit, "offset": offset}
-    return await _ids(session, _PG_RANK, params)
-
-
-async def _postgres_window(session: AsyncSession, words: str) -> list[int]:
-    """Return the ids of the newest RANK_WINDOW matches, newest first.
+    """Return the requested page of the newest RANK_WINDOW matches, ranked.
 
     Each try reads the index entries of a range of the newest ids; one that falls short tells
     how common the query is, and so how far back the next must reach."""
-    params: dict[str, object] = {"words": words, "window": RANK_WINDOW}
+    params: dict[str, object] = {
+        "words": words,
+        "window": RANK_WINDOW,
+        "limit": limit,
+        "offset": offset,
+    }
     span = FIRST_SPAN
     newest = None
     while True:
         shift = next((shift for shift in RANGE_SHIFTS if span <= 2 << shift), None)
         if shift is None or (newest is not None and span * WIDEST_RANGE >= newest):
-            return await _ids(session, _PG_WINDOW_ALL, params)
+            return (await _ranked(session, _PG_LAST_TRY, params))[2]
         # At most three blocks: the span fits in two, which may straddle a third.
-        rows = (
-            await session.execute(
-                text(_PG_WINDOW), {**params, "span": span, "shift": shift, "prefix": f"_{shift}_"}
-            )
-        ).all()
-        newest = rows[0][0]
-        ids = [int(article_id) for _, article_id in rows if article_id is not None]
+        newest, found, ranked = await _ranked(
+            session,
+            _PG_RANGE_TRY,
+            {**params, "span": span, "shift": shift, "prefix": f"_{shift}_"},
+        )
         if newest is None:
             return []
         first = (max(newest - span, 0) >> shift) << shift
-        if len(ids) == RANK_WINDOW or first == 0:
-            return ids
+        if found == RANK_WINDOW or first == 0:
+            return ranked
         covered = newest - first + 1
         # Twice the span the matches found say the window needs, and at least four times
         # this one (sixteen when nothing matched), so the tries are few.
-        span = covered * (max(4, math.ceil(2 * RANK_WINDOW / len(ids))) if ids else 16)
+        span = covered * (max(4, math.ceil(2 * RANK_WINDOW / found)) if found else 16)
 
 
-async def _ids(session: AsyncSession, sql: str, params: dict[str, object]) -> list[int]:
-    return [int(article_id) for article_id in (await session.execute(text(sql), params)).scalars()]
+async def _ranked(
+    session: AsyncSession, sql: str, params: dict[str, object]
+) -> tuple[int | None, int, list[int]]:
+    """Run one try: return the newest id, the matches found and the page ranked (if any)."""
+    rows = (await session.execute(text(sql), params)).all()
+    newest, found = rows[0][0], rows[0][1]
+    return newest, found, [int(row[2]) for row in rows if row[2] is not None]
