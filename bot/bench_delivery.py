@@ -364,5 +364,7 @@ def delivery_benchmark(
             server.terminate()
             await server.wait()
 
+    load_before = os.getloadavg()[0]
     asyncio.run(run())
+    print(f"load average (1 min): {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
     return 0
