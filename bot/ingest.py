@@ -20,7 +20,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
+from itertools import chain, islice
 from typing import IO
 
 from tqdm import tqdm
@@ -139,7 +139,7 @@ async def _parsed_elsewhere(
 
     If the pool cannot start or a parser dies, the jobs it had are parsed here instead."""
     parsers = parser_count()
-    sources = _chained(head, rest)
+    sources = chain(head, rest)
     # spawn, not fork: this process has the database driver's threads running.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(parsers, mp_context=context, initializer=quiet_parser) as pool:
@@ -175,13 +175,6 @@ async def _parsed_elsewhere(
                 yield _parsed_job(job, stream, dialect), len(job)
             else:
                 yield [_item(entry) for entry in parsed], len(job)
-
-
-def _chained(
-    head: list[Source | ArticleError], rest: Iterator[Source | ArticleError]
-) -> Iterator[Source | ArticleError]:
-    yield from head
-    yield from rest
 
 
 def _item(entry: Parsed) -> ArticleRows | ArticleError:

@@ -184,15 +184,11 @@ class ArticleRepository:
             return IngestOutcome(new_ids=(), known=len(articles))
         stamp = partial(driver_datetime, self._dialect)
         stamped_now = stamp(now)
-        rows = [
-            (
-                *article[:6],  # content_hash .. url, as _ARTICLE_COLUMNS begins
-                None if article.published_at is None else stamp(article.published_at),
-                stamped_now,
-                stamped_now if article.published_at is None else stamp(article.published_at),
-            )
-            for article in fresh
-        ]
+        rows = []
+        for article in fresh:
+            published = None if article.published_at is None else stamp(article.published_at)
+            # content_hash .. url, as _ARTICLE_COLUMNS begins; then published, ingested, sort.
+            rows.append((*article[:6], published, stamped_now, published or stamped_now))
         connection = await self._session.connection()
         if self._dialect == "sqlite":
             # The transaction holds SQLite's write lock (BEGIN IMMEDIATE) and `fresh` holds no
