@@ -5,7 +5,11 @@ about one a second to one chat, or more than 20 a minute to one group. Rather th
 those limits and back off, the budget hands out the right to send ahead of time:
 
 - at most `rate` messages a second overall, on an even grid (a short burst of two is allowed
-  so a late wake-up does not lose its slot);
+  so a late wake-up does not lose its slot), and never more than `rate` (rounded down) in any
+  one second as Telegram may count them: a message counts from the moment it is granted until
+  a second after its answer, since it reached Telegram somewhere in between. The grid keeps
+  the pace even; this window is the hard cap that holds whatever the network, the event loop
+  or a change of `rate` does to the timing;
 - to one chat, the next message only once the previous one was answered and
   `per_chat_interval` has passed since: Telegram counts a message when it arrives, which is
   between our request and its answer, so spacing from the answer is always enough;
@@ -67,6 +71,12 @@ def retry_after_seconds(error: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+def window(rate: float) -> tuple[int, float]:
+    """The hard cap for an overall rate: at most `most` messages in any `seconds`."""
+    most = max(int(rate), 1)
+    return most, max(1.0, most / rate)
+
+
 @dataclass(slots=True)
 class _ChatState:
     busy: bool = False
@@ -113,6 +123,8 @@ class FloodBudget(BaseRateLimiter[Any]):
         self._chats: dict[object, _ChatState] = {}
         self._order = itertools.count()
         self._next_slot = 0.0
+        self._in_flight = 0  # granted, not yet answered
+        self._answered: deque[float] = deque()  # answer times of the last window
         self._paused_until = 0.0
         self._changed: asyncio.Event | None = None
         self._dispatcher: asyncio.Task[None] | None = None
@@ -222,12 +234,30 @@ class FloodBudget(BaseRateLimiter[Any]):
             raise
 
     def _release(self, chat: object) -> None:
-        state = self._chats.get(chat)
-        if state is None:
-            return
-        state.busy = False
-        state.ready_at = time.monotonic() + self.per_chat_interval
+        now = time.monotonic()
+        self._in_flight -= 1
+        if self.rate > 0:
+            self._answered.append(now)
         self._notify()
+        state = self._chats.get(chat)
+        if state is not None:
+            state.busy = False
+            state.ready_at = now + self.per_chat_interval
+
+    def _window_open_at(self, now: float) -> float:
+        """When the overall window can take one more message (`now` if it can already)."""
+        if self.rate <= 0:
+            self._answered.clear()
+            return now
+        most, seconds = window(self.rate)
+        answered = self._answered
+        while answered and answered[0] <= now - seconds:
+            answered.popleft()
+        if self._in_flight + len(answered) < most:
+            return now
+        if self._in_flight >= most:
+            return float("inf")  # until an answer comes (it notifies)
+        return answered[self._in_flight + len(answered) - most] + seconds
 
     def _forget_idle_chats(self, now: float) -> None:
         """Drop what is known of chats that constrain nothing any more."""
@@ -264,7 +294,7 @@ class FloodBudget(BaseRateLimiter[Any]):
             now = time.monotonic()
             wake_at = float("inf")
             if self._waiters:
-                start = max(self._paused_until, self._next_slot)
+                start = max(self._paused_until, self._next_slot, self._window_open_at(now))
                 if now < start:
                     wake_at = start
                 else:
@@ -292,6 +322,7 @@ class FloodBudget(BaseRateLimiter[Any]):
         if state is None:
             state = self._chats[waiter.chat] = _ChatState()
         state.busy = True
+        self._in_flight += 1
         if waiter.group and self.group_per_minute > 0:
             state.sent.append(now)
         if interval:

@@ -4,8 +4,8 @@ Telegram gives one flood budget per bot token, however many processes send. Each
 process (polling, webhook or worker) has a row in `senders` and renews its heartbeat every
 few seconds (a third of DELIVERY__LEASE_SECONDS, at most 5 s). A sender is live while its
 heartbeat is younger than the lease; each process sends at most FLOOD__RATE / (live senders)
-messages a second, so the bot as a whole stays within FLOOD__RATE. A new sender waits one
-heartbeat before it sends, so the others have seen it and lowered their share by then; a
+messages a second, so the bot as a whole stays within FLOOD__RATE. A new sender waits two
+heartbeats before it sends, so the others have seen it and lowered their share by then; a
 sender that dies keeps its share counted until its heartbeat is a lease old (the others are
 briefly slower, never faster).
 
@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 # The longest time between two heartbeats.
 MAX_HEARTBEAT_SECONDS = 5.0
+# A new sender sends from its third heartbeat on (see Heartbeat._run).
+READY_AFTER_BEATS = 3
 
 
 def heartbeat_seconds(lease_seconds: float) -> float:
@@ -151,9 +153,12 @@ class Heartbeat:
                 beats += 1
             except Exception:  # the database may be briefly away: beat again later
                 log.exception("heartbeat failed")
-            if beats >= 2:
-                # A heartbeat apart: every sender that started before this one's first beat
-                # is counted, and every one that starts later counts this one before it sends.
+            if beats >= READY_AFTER_BEATS:
+                # Two heartbeats apart: every sender that started before this one's first beat
+                # is counted, and every other live sender has begun a beat since that one was
+                # committed (they beat once an interval, plus the time a beat takes), so it
+                # has lowered its share; every one that starts later counts this one before
+                # it sends.
                 self.ready.set()
             await asyncio.sleep(self.interval)
         await self._leave()

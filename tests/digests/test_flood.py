@@ -77,6 +77,27 @@ async def test_interactive_replies_go_before_queued_bulk_sends() -> None:
     assert order.index(11) <= 4
 
 
+async def test_no_second_as_telegram_counts_them_holds_more_than_the_rate() -> None:
+    # The first sends are held up on the way (a slow network, a busy event loop) and reach
+    # the server together with the ones after them: paced sends alone would show up as a
+    # burst there. The budget counts a message until a second after its answer instead.
+    rate = 10
+    async with LocalBotApi(TOKEN) as api:
+        budget = FloodBudget(rate=rate, per_chat_interval=0, group_per_minute=0)
+        async with ExtBot(TOKEN, base_url=api.base_url, rate_limiter=budget) as bot:
+            for chat_id in range(1, 31):
+                api.add_chat(chat_id)
+            api.set_delay("sendMessage", 0.8)
+            sends = [asyncio.create_task(_send(bot, chat_id, 2)) for chat_id in range(1, 31)]
+            await asyncio.sleep(0.5)
+            api.set_delay("sendMessage", None)
+            await asyncio.gather(*sends)
+        arrivals = sorted(call.at for call in api.calls_to("sendMessage"))
+    assert len(arrivals) == 30
+    most = max(sum(1 for other in arrivals if start <= other < start + 1.0) for start in arrivals)
+    assert most <= rate
+
+
 async def test_a_429_pauses_all_sending_then_retries() -> None:
     async with LocalBotApi(TOKEN) as api:
         budget = FloodBudget(rate=0, per_chat_interval=0, group_per_minute=0)
