@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.config import CannotListen, Settings, describe_error
+from bot.config import CannotListen, Settings, database_url, describe_error
 from bot.logs import configure_logging
 
 EXIT_OK = 0
@@ -461,6 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench_plan.add_argument(
         "--postgres",
+        type=_postgres,
         metavar="URL",
         help="a PostgreSQL server (postgresql+asyncpg://user@host/db) to run on as well; a "
         "scratch database is created there and dropped afterwards",
@@ -482,7 +483,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--rate-chats", type=_positive, metavar="N", help="chats for the budget run (20 R)"
     )
     bench_delivery.add_argument(
-        "--postgres", metavar="URL", help="use a scratch PostgreSQL database on this server"
+        "--postgres",
+        type=_postgres,
+        metavar="URL",
+        help="use a scratch PostgreSQL database on this server",
     )
     bench_delivery.set_defaults(sync_handler=_bench_delivery)
     bench_memory = bench_commands.add_parser(
@@ -494,7 +498,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench_memory.add_argument("--chats", type=_positive, default=100_000, metavar="N")
     bench_memory.add_argument(
-        "--postgres", metavar="URL", help="use a scratch PostgreSQL database on this server too"
+        "--postgres",
+        type=_postgres,
+        metavar="URL",
+        help="use a scratch PostgreSQL database on this server too",
     )
     bench_memory.set_defaults(sync_handler=_bench_memory)
     bench_search = bench_commands.add_parser(
@@ -508,6 +515,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench_search.add_argument("--count", type=_positive, default=1_000_000, metavar="N")
     bench_search.add_argument(
         "--database",
+        type=_database,
         metavar="URL",
         help="sqlite+aiosqlite:///PATH or postgresql+asyncpg://... (a database of its own; "
         "created if missing); default: the cached SQLite file",
@@ -520,6 +528,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench_search.set_defaults(sync_handler=_bench_search)
     return parser
+
+
+def _database(text: str) -> str:
+    try:
+        return database_url(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{error} (got {text!r})") from None
+
+
+def _postgres(text: str) -> str:
+    try:
+        url = database_url(text)
+    except ValueError:
+        url = ""
+    if not url.startswith("postgresql+asyncpg://"):
+        raise argparse.ArgumentTypeError(
+            f"expected a PostgreSQL URL (postgresql://user@host/db), got {text!r}"
+        )
+    return url
 
 
 def _positive(text: str) -> int:

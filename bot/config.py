@@ -20,6 +20,24 @@ WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _LISTEN_HELP = "must be host:port, e.g. 0.0.0.0:8080 or [::1]:9090"
 
 
+def database_url(value: str) -> str:
+    """Check a database URL and pick the async driver for the URLs operators usually have at
+    hand (`postgres://`, `postgresql://`, `sqlite:///`); ValueError says what is accepted."""
+    for plain, driver in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("sqlite:///", "sqlite+aiosqlite:///"),
+    ):
+        if value.startswith(plain):
+            value = driver + value.removeprefix(plain)
+    if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise ValueError(
+            "must start with sqlite+aiosqlite:/// or postgresql+asyncpg://, "
+            f"e.g. {DEFAULT_DATABASE_URL}"
+        )
+    return value
+
+
 class DigestSettings(BaseModel):
     """DIGEST__*: when digests come and what they cover."""
 
@@ -130,20 +148,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:
-        # Accept the URLs operators usually have at hand and pick the async driver for them.
-        for plain, driver in (
-            ("postgres://", "postgresql+asyncpg://"),
-            ("postgresql://", "postgresql+asyncpg://"),
-            ("sqlite:///", "sqlite+aiosqlite:///"),
-        ):
-            if value.startswith(plain):
-                value = driver + value.removeprefix(plain)
-        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError(
-                "must start with sqlite+aiosqlite:/// or postgresql+asyncpg://, "
-                f"e.g. {DEFAULT_DATABASE_URL}"
-            )
-        return value
+        return database_url(value)
 
     @field_validator("telegram_api_url")
     @classmethod

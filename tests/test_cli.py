@@ -280,3 +280,27 @@ def test_usage_errors_exit_with_status_2(
         main(args)
     assert exit_info.value.code == 2
     assert "usage:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["bench", "delivery", "--postgres", "mysql://db"], "expected a PostgreSQL URL"),
+        (["bench", "plan", "--postgres", "sqlite:///x.db"], "expected a PostgreSQL URL"),
+        (["bench", "search", "--database", "db.sqlite"], "must start with sqlite+aiosqlite"),
+    ],
+)
+def test_a_bench_database_url_that_is_not_one_is_a_usage_error(
+    args: list[str], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 2
+    assert expected in capsys.readouterr().err
+
+
+def test_a_bench_takes_the_postgresql_url_an_operator_has_at_hand() -> None:
+    args = build_parser().parse_args(
+        ["bench", "memory", "--postgres", "postgresql://postgres@127.0.0.1/test"]
+    )
+    assert args.postgres == "postgresql+asyncpg://postgres@127.0.0.1/test"
