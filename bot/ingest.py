@@ -34,13 +34,15 @@ log = logging.getLogger(__name__)
 
 # Articles per transaction: one commit per batch keeps ingest fast, and a process killed
 # mid-run loses only an uncommitted batch, which the next run stores (ingest is idempotent).
-BATCH_SIZE = 1000
+BATCH_SIZE = 2000
 # From this many files on, parsing happens in other processes.
 PARALLEL_FROM = 64
-# Files per parse job, and jobs in flight per parser: enough to keep the writer busy, few
-# enough that memory stays flat however many files there are.
+# Files per parse job. Jobs in flight: two batches' worth, so the parsers go on while the
+# writer stores a batch, and at least a few per parser; few enough that memory stays flat
+# however many files there are.
 FILES_PER_JOB = 200
 JOBS_PER_PARSER = 3
+JOBS_AHEAD = BATCH_SIZE // FILES_PER_JOB
 
 Items = list[ArticleRows | ArticleError]
 
@@ -158,7 +160,7 @@ async def _parsed_elsewhere(
             )
             return True
 
-        while len(pending) < parsers * JOBS_PER_PARSER and submit():
+        while len(pending) < max(parsers * JOBS_PER_PARSER, JOBS_AHEAD) and submit():
             pass
         while pending:
             future, job = pending.popleft()

@@ -17,6 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from storage.repositories import Repos
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# SQLite's page cache per connection, and during a bulk load (a trusted transaction).
+CACHE_KIB = 16 * 1024
+BULK_CACHE_KIB = 32 * 1024
 # Any constant works; it only has to be the same for every process sharing the database.
 MIGRATION_LOCK_ID = 0x6469676573
 # Execution option of a transaction that skips SQLite's foreign-key checks (see transaction).
@@ -109,7 +112,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         # A 16 MiB page cache holds the hot index pages of a large ingest (each label's newest
         # leaf), and bounds the memory of a process however large the database grows.
-        cursor.execute("PRAGMA cache_size=-16384")
+        cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         # Checkpoint every ~40 MiB of log rather than every few MiB: a page that several
         # commits of a large ingest touch is then copied into the database once, not once per
         # commit.
@@ -119,8 +122,12 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
         # Foreign keys can only be switched outside a transaction, so each one says.
-        checks = "OFF" if connection.get_execution_options().get(_TRUSTED) else "ON"
-        connection.exec_driver_sql(f"PRAGMA foreign_keys={checks}")
+        trusted = bool(connection.get_execution_options().get(_TRUSTED))
+        connection.exec_driver_sql(f"PRAGMA foreign_keys={'OFF' if trusted else 'ON'}")
+        # A bulk load touches leaves of every label's index all over: a larger page cache
+        # while it runs saves reading them back (the memory is given back after).
+        cache = BULK_CACHE_KIB if trusted else CACHE_KIB
+        connection.exec_driver_sql(f"PRAGMA cache_size=-{cache}")
         # IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
         # writes fails at once with "database is locked" instead of waiting for busy_timeout.
         connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -111,6 +111,8 @@ class ArticleLabelRow(Base):
     __table_args__ = (
         # Serves "newest articles with this label" from the index alone.
         Index("ix_article_labels_label_newest", "label_id", "sort_key", "article_id"),
+        # The primary key is the table on SQLite (see migration 0105).
+        {"sqlite_with_rowid": False},
     )
 
     article_id: Mapped[int] = mapped_column(

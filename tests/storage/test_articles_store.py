@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from alembic import command
+from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
 from bot.domain.articles import Article
-from storage.database import Database
+from storage.database import Database, alembic_config
 from tests.conftest import FIXED_NOW
 
 
@@ -169,3 +171,45 @@ async def test_an_ingest_leaves_references_checked_for_everything_else(db: Datab
         assert await repos.articles.delete(article_id)
         links = await repos.session.scalar(text("SELECT count(*) FROM article_labels"))
     assert links == 0
+
+
+async def test_label_links_stored_before_they_were_clustered_survive_the_migration(
+    tmp_path: Path,
+) -> None:
+    # SQLite only: migration 0105 rebuilds article_labels as a WITHOUT ROWID table.
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+
+    def to_0104(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0104")
+
+    async with db.engine.begin() as connection:
+        await connection.run_sync(to_0104)
+    async with db.transaction() as repos:
+        first, second = (
+            await repos.articles.add_many(
+                [
+                    make_article("Older", tags=("Kyiv", "Power grid")),
+                    make_article("Newer", tags=("Power grid", "Kyiv")),
+                ],
+                FIXED_NOW,
+            )
+        ).new_ids
+    await db.upgrade()
+    async with db.transaction() as repos:
+        table = await repos.session.scalar(
+            text("SELECT sql FROM sqlite_master WHERE name = 'article_labels'")
+        )
+        before = [stored.article.title for stored in await repos.articles.find("#Kyiv", limit=5)]
+        stored = await repos.articles.get(second)
+        assert await repos.articles.delete(first)
+        links = await repos.session.scalar(text("SELECT count(*) FROM article_labels"))
+    await db.dispose()
+    assert "WITHOUT ROWID" in (table or "")
+    assert sorted(before) == ["Newer", "Older"]
+    # Tags keep the order of the article's own list.
+    assert stored is not None
+    assert stored.article.tags == ("Power grid", "Kyiv")
+    # Deleting an article still takes its links along (the other article's three remain).
+    assert links == 3
