@@ -81,7 +81,7 @@ async def _search(settings: Settings, args: argparse.Namespace) -> int:
     db = Database(settings.database_url)
     try:
         await db.upgrade()
-        async with db.transaction() as repos:
+        async with db.read() as repos:
             found = await repos.articles.find(args.query, limit=args.limit)
     finally:
         await db.dispose()

@@ -31,7 +31,7 @@ class AdminHandlers:
         zone = ZoneInfo(zone_name)
         today = self._deps.clock().astimezone(zone).date()
         day_start = datetime.combine(today, time(), tzinfo=zone)
-        async with self._deps.db.transaction() as repos:
+        async with self._deps.db.read() as repos:
             stats = await collect_stats(repos.session, day_start)
         await message.reply_html(stats_text(stats, zone_name))
 

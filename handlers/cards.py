@@ -35,7 +35,7 @@ class CardHandlers:
             await query.answer()
             return
         article_id, page = ids
-        async with self._deps.db.transaction() as repos:
+        async with self._deps.db.read() as repos:
             stored = await repos.articles.get(article_id)
         if stored is None:
             await query.answer(ARTICLE_GONE)
@@ -53,7 +53,7 @@ class CardHandlers:
         if ids is None:
             await query.answer()
             return
-        async with self._deps.db.transaction() as repos:
+        async with self._deps.db.read() as repos:
             stored = await repos.articles.get(ids[0])
         if stored is None:
             await query.answer(ARTICLE_GONE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from datetime import datetime
 
 from telegram import (
     CallbackQuery,
@@ -19,6 +20,7 @@ from telegram.ext import ExtBot, filters
 from bot.domain.cards import Card
 from bot.domain.commands import command_argument
 from handlers.keyboards import keyboard
+from storage.database import Database
 
 # Commands come in messages and channel posts; edits of old commands are not run again.
 COMMAND_UPDATES = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
@@ -98,3 +100,13 @@ async def may_change_subscriptions(
     except (BadRequest, Forbidden):
         return False
     return member.status in ADMIN_STATUSES
+
+
+async def record_chat(db: Database, chat: Chat, now: datetime) -> None:
+    """Record a chat on first contact. A chat already known costs one read, so a command
+    that only reads never waits for the write lock (an ingest batch being written)."""
+    async with db.read() as repos:
+        known = await repos.chats.get(chat.id)
+    if known is None:
+        async with db.transaction() as repos:
+            await repos.chats.ensure(chat.id, chat.type, chat.title, now)

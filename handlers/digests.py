@@ -305,7 +305,7 @@ class DigestHandlers:
         if match is None:
             await query.answer()
             return
-        async with self._deps.db.transaction() as repos:
+        async with self._deps.db.read() as repos:
             stored = await repos.articles.get(int(match.group(1)))
         if stored is None:
             await query.answer(ARTICLE_GONE)
@@ -331,7 +331,7 @@ class DigestHandlers:
             return
         delivery_id, first = int(match.group(1)), max(int(match.group(2)), 1)
         max_items = self._deps.settings.digest.max_items
-        async with self._deps.db.transaction() as repos:
+        async with self._deps.db.read() as repos:
             found = await repos.deliveries.get(delivery_id)
             if found is None or found[0] != chat.id:
                 found = None

@@ -11,7 +11,7 @@ from bot.deps import Deps
 from bot.domain.cards import Action
 from bot.domain.preferences import default_digest_line
 from bot.domain.replies import COMMANDS, help_card, start_card
-from handlers.common import COMMAND_UPDATES, chat_and_message, reply, send
+from handlers.common import COMMAND_UPDATES, chat_and_message, record_chat, reply, send
 from handlers.keyboards import PATTERNS
 from handlers.topics import active_labels
 
@@ -31,8 +31,8 @@ class StartHandlers:
             return
         chat, message = found
         now = self._deps.clock()
-        async with self._deps.db.transaction() as repos:
-            await repos.chats.ensure(chat.id, chat.type, chat.title, now)
+        await record_chat(self._deps.db, chat, now)
+        async with self._deps.db.read() as repos:
             active = await active_labels(repos, now, 4)
         digest = default_digest_line(
             self._deps.settings.digest.default_time, self._deps.settings.default_timezone

@@ -39,6 +39,7 @@ from handlers.common import (
     chat_and_message,
     edit,
     may_change_subscriptions,
+    record_chat,
     reply,
     send,
 )
@@ -75,8 +76,8 @@ class SubscriptionHandlers:
         argument = argument_of(message)
         now = self._deps.clock()
         if not argument:
-            async with self._deps.db.transaction() as repos:
-                await repos.chats.ensure(chat.id, chat.type, chat.title, now)
+            await record_chat(self._deps.db, chat, now)
+            async with self._deps.db.read() as repos:
                 active = await active_labels(repos, now, 6)
             await reply(message, subscribe_usage([label for label, _ in active]))
             return
@@ -116,8 +117,8 @@ class SubscriptionHandlers:
         argument = argument_of(message)
         now = self._deps.clock()
         if not argument:
-            async with self._deps.db.transaction() as repos:
-                await repos.chats.ensure(chat.id, chat.type, chat.title, now)
+            await record_chat(self._deps.db, chat, now)
+            async with self._deps.db.read() as repos:
                 following = await repos.subscriptions.for_chat(chat.id)
             await reply(message, unsubscribe_usage(following))
             return
@@ -163,8 +164,8 @@ class SubscriptionHandlers:
         if found is None:
             return
         chat, message = found
-        async with self._deps.db.transaction() as repos:
-            await repos.chats.ensure(chat.id, chat.type, chat.title, self._deps.clock())
+        await record_chat(self._deps.db, chat, self._deps.clock())
+        async with self._deps.db.read() as repos:
             following = await repos.subscriptions.for_chat(chat.id)
         await reply(message, subscriptions_card(following))
 

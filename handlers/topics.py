@@ -26,7 +26,15 @@ from bot.domain.replies import (
     topic_usage_one_label,
     unusable_labels,
 )
-from handlers.common import COMMAND_UPDATES, argument_of, chat_and_message, edit, reply, send
+from handlers.common import (
+    COMMAND_UPDATES,
+    argument_of,
+    chat_and_message,
+    edit,
+    record_chat,
+    reply,
+    send,
+)
 from handlers.keyboards import PATTERNS, parse_ids
 from storage.repositories import Repos
 
@@ -63,9 +71,9 @@ class TopicHandlers:
         chat, message = found
         argument = argument_of(message)
         now = self._deps.clock()
+        await record_chat(self._deps.db, chat, now)
         if not argument:
-            async with self._deps.db.transaction() as repos:
-                await repos.chats.ensure(chat.id, chat.type, chat.title, now)
+            async with self._deps.db.read() as repos:
                 active = await active_labels(repos, now, MAX_LABEL_BUTTONS)
             await reply(message, topic_usage_card(active, ACTIVE_DAYS))
             return
@@ -75,8 +83,7 @@ class TopicHandlers:
         page: tuple[list[StoredArticle], int] | None = None
         matches: list[StoredArticle] = []
         suggestions: list[Label] = []
-        async with self._deps.db.transaction() as repos:
-            await repos.chats.ensure(chat.id, chat.type, chat.title, now)
+        async with self._deps.db.read() as repos:
             if request is not None:
                 labels = _ordered(await repos.labels.find(request.key))
             if labels:
@@ -112,7 +119,7 @@ class TopicHandlers:
         if ids is None:
             await query.answer()
             return
-        async with self._deps.db.transaction() as repos:
+        async with self._deps.db.read() as repos:
             labels = await _siblings(repos, ids[0])
             page = await _page(repos, labels, 0) if labels else None
         if not labels or page is None:
@@ -131,7 +138,7 @@ class TopicHandlers:
             await query.answer()
             return
         label_id, offset = ids
-        async with self._deps.db.transaction() as repos:
+        async with self._deps.db.read() as repos:
             labels = await _siblings(repos, label_id)
             page = await _page(repos, labels, offset) if labels else None
         if not labels or page is None:
@@ -149,7 +156,7 @@ class TopicHandlers:
         if query is None or query.message is None:
             return
         now = self._deps.clock()
-        async with self._deps.db.transaction() as repos:
+        async with self._deps.db.read() as repos:
             active = await active_labels(repos, now, MAX_LABEL_BUTTONS)
         await query.answer()
         await send(context.bot, query.message.chat.id, topic_usage_card(active, ACTIVE_DAYS))

@@ -24,6 +24,8 @@ BULK_CACHE_KIB = 32 * 1024
 MIGRATION_LOCK_ID = 0x6469676573
 # Execution option of a transaction that skips SQLite's foreign-key checks (see transaction).
 _TRUSTED = "digestbot_trusted_writes"
+# Execution option of a transaction that only reads (see read).
+_READ_ONLY = "digestbot_read_only"
 
 
 class Database:
@@ -55,6 +57,19 @@ class Database:
             if trusted:
                 # The first statement procures the connection: with this option, before BEGIN.
                 await session.connection(execution_options={_TRUSTED: True})
+            yield Repos(session, self.dialect)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Repos]:
+        """Open one session and one transaction that only reads.
+
+        On SQLite it reads the last committed state without taking the write lock, so a
+        person's /topic never waits for an ingest batch being written; a write in it fails
+        at once ("attempt to write a readonly database"). On PostgreSQL it is an ordinary
+        transaction: readers never wait for writers there."""
+        async with self._sessionmaker() as session, session.begin():
+            if self.dialect == "sqlite":
+                await session.connection(execution_options={_READ_ONLY: True})
             yield Repos(session, self.dialect)
 
     async def upgrade(self) -> None:
@@ -122,12 +137,16 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
         # Foreign keys can only be switched outside a transaction, so each one says.
-        trusted = bool(connection.get_execution_options().get(_TRUSTED))
+        options = connection.get_execution_options()
+        trusted = bool(options.get(_TRUSTED))
+        read_only = bool(options.get(_READ_ONLY))
         connection.exec_driver_sql(f"PRAGMA foreign_keys={'OFF' if trusted else 'ON'}")
+        connection.exec_driver_sql(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
         # A bulk load touches leaves of every label's index all over: a larger page cache
         # while it runs saves reading them back (the memory is given back after).
         cache = BULK_CACHE_KIB if trusted else CACHE_KIB
         connection.exec_driver_sql(f"PRAGMA cache_size=-{cache}")
         # IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
         # writes fails at once with "database is locked" instead of waiting for busy_timeout.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A transaction that only reads needs no lock: in WAL mode it reads a snapshot.
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

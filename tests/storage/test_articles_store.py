@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from alembic import command
 from sqlalchemy import Connection, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bot.domain.articles import Article
 from storage.database import Database, alembic_config
@@ -213,3 +214,33 @@ async def test_label_links_stored_before_they_were_clustered_survive_the_migrati
     assert stored.article.tags == ("Power grid", "Kyiv")
     # Deleting an article still takes its links along (the other article's three remain).
     assert links == 3
+
+
+async def test_a_read_never_waits_for_a_write_in_progress(db: Database) -> None:
+    async with db.transaction() as repos:
+        await repos.articles.add_many([make_article("Committed")], FIXED_NOW)
+    async with db.transaction(trusted=True) as writer:
+        # An ingest batch being written holds the write lock (SQLite) until it commits ...
+        await writer.articles.add_many([make_article("Being written")], FIXED_NOW)
+        # ... and meanwhile a reader sees what was committed, at once (waiting for the lock
+        # would end in "database is locked" after the busy timeout).
+        async with db.read() as reader:
+            titles = [s.article.title for s in await reader.articles.find("Kyiv", limit=5)]
+    assert titles == ["Committed"]
+    async with db.read() as reader:
+        assert await reader.articles.count() == 2
+
+
+async def test_a_read_refuses_to_write_on_sqlite(sqlite_template: Path, tmp_path: Path) -> None:
+    path = tmp_path / "bot.db"
+    shutil.copyfile(sqlite_template, path)
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    with pytest.raises(OperationalError, match="readonly"):
+        async with db.read() as repos:
+            await repos.articles.add_many([make_article("Sneaked in")], FIXED_NOW)
+    # The connection goes back to the pool writable.
+    async with db.transaction() as repos:
+        await repos.articles.add_many([make_article("Written")], FIXED_NOW)
+        count = await repos.articles.count()
+    await db.dispose()
+    assert count == 1
