@@ -39,7 +39,7 @@ from bot.domain.labels import fold_label
 from bot.domain.search import query_words
 from storage.database import Database
 from storage.fulltext import PG_DOCUMENT_SQL, index_row, index_sql
-from storage.repositories import sort_key_of
+from storage.rows import sort_key_of
 
 # Bump when the generated data changes, or when a migration would rebuild much of a cached
 # load, so cached databases are loaded afresh (2: SQLite's search index became contentless).

@@ -67,7 +67,12 @@ async def _ingest(settings: Settings, args: argparse.Namespace) -> int:
     try:
         await db.upgrade()
         report = await ingest(
-            db, args.paths, utc_now, on_refused=refused, progress=sys.stderr.isatty()
+            db,
+            args.paths,
+            utc_now,
+            on_refused=refused,
+            progress=sys.stderr.isatty(),
+            parsers=args.parsers,
         )
     finally:
         await db.dispose()
@@ -396,6 +401,14 @@ def build_parser() -> argparse.ArgumentParser:
         "or - for standard input. Exit status 0 when all were accepted, 1 when any was refused.",
     )
     ingest.add_argument("paths", nargs="+", metavar="PATH")
+    ingest.add_argument(
+        "--parsers",
+        type=_count,
+        metavar="N",
+        help="processes that read and parse the files of a large batch beside the one that "
+        "writes (default: one per core beyond the first, at most 4); 0 parses in the writing "
+        "process",
+    )
     ingest.set_defaults(handler=_ingest)
 
     search = commands.add_parser(
@@ -547,6 +560,16 @@ def _postgres(text: str) -> str:
             f"expected a PostgreSQL URL (postgresql://user@host/db), got {text!r}"
         )
     return url
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 0, got {value}")
+    return value
 
 
 def _positive(text: str) -> int:

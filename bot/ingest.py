@@ -3,32 +3,46 @@
 Reading and parsing is Python work, writing is SQLite's or PostgreSQL's. For a large batch
 (more than PARALLEL_FROM files) other processes read and parse while this one only writes:
 in one process the writer's driver thread and the parser would take turns holding the GIL
-row by row, which is slower than doing one after the other. Small batches and standard input
-are parsed here, between writes.
+row by row, which is slower than doing one after the other. On SQLite the parsers hand over
+each job as a staging file that the writer copies in with SQL (see storage.staging); on
+PostgreSQL as rows. Small batches and standard input are parsed here, between writes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
+import shutil
 import sys
+import tempfile
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import chain, islice
-from typing import IO
+from itertools import chain, count, islice
+from pathlib import Path
+from typing import IO, Any
 
 from tqdm import tqdm
 
 from bot.domain.articles import Article, ArticleError
-from bot.reading import Parsed, Source, expand_paths, parse_files, quiet_parser, read_articles
+from bot.reading import (
+    Parsed,
+    Source,
+    expand_paths,
+    parse_files,
+    quiet_parser,
+    read_articles,
+    stage_files,
+)
 from storage.database import Database
 from storage.rows import ArticleRows, article_rows
+from storage.staging import Staged, load_stage
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +58,7 @@ FILES_PER_JOB = 200
 JOBS_PER_PARSER = 3
 JOBS_AHEAD = BATCH_SIZE // FILES_PER_JOB
 
-Items = list[ArticleRows | ArticleError]
+Items = list[ArticleRows | ArticleError | Staged]
 
 
 @dataclass(slots=True)
@@ -69,8 +83,13 @@ async def ingest(
     stdin: IO[bytes] | None = None,
     on_refused: Callable[[ArticleError], None] | None = None,
     progress: bool = False,
+    parsers: int | None = None,
 ) -> IngestReport:
-    """Store every valid article under `paths`; report refusals through `on_refused`."""
+    """Store every valid article under `paths`; report refusals through `on_refused`.
+
+    `parsers`: processes that parse a large batch (default: parser_count(); 0: here)."""
+    if parsers is None:
+        parsers = parser_count()
     report = IngestReport()
     label_cache: dict[tuple[str, str], int] = {}
     stream = stdin if stdin is not None else sys.stdin.buffer
@@ -87,34 +106,56 @@ async def ingest(
         report.known += outcome.known
         report.new_ids.extend(outcome.new_ids)
 
+    async def store_staged(staged: Staged) -> None:
+        async with db.transaction(trusted=True, stage=staged.path) as repos:
+            moment = now()
+            outcome = await load_stage(repos.session, staged, moment)
+            await repos.deliveries.queue_alerts(outcome.new_ids, moment)
+        report.new += len(outcome.new_ids)
+        report.known += outcome.known
+        report.new_ids.extend(outcome.new_ids)
+        with contextlib.suppress(OSError):
+            os.unlink(staged.path)
+
     sources = expand_paths(paths)
     head = list(islice(sources, PARALLEL_FROM))
-    chunks = (
-        _parsed_elsewhere(head, sources, stream, db.dialect)
-        if len(head) == PARALLEL_FROM and parser_count() > 0
-        else _parsed_here(head, stream, db.dialect)
-    )
-    batch: list[ArticleRows] = []
-    with tqdm(unit=" files", disable=not progress, file=sys.stderr, mininterval=0.5) as bar:
-        async for items, files in chunks:
-            for item in items:
-                if isinstance(item, ArticleRows):
-                    batch.append(item)
-                    continue
-                report.refused.append(str(item))
-                if on_refused is not None:
-                    on_refused(item)
-            if len(batch) >= BATCH_SIZE:
+    with contextlib.ExitStack() as scratch:
+        if len(head) == PARALLEL_FROM and parsers > 0:
+            stage_dir = None
+            if db.dialect == "sqlite":
+                stage_dir = scratch.enter_context(_stage_directory())
+            chunks = _parsed_elsewhere(
+                head, sources, stream, db.dialect, parsers=parsers, stage_dir=stage_dir
+            )
+        else:
+            chunks = _parsed_here(chain(head, sources), stream, db.dialect)
+        batch: list[ArticleRows] = []
+        with tqdm(unit=" files", disable=not progress, file=sys.stderr, mininterval=0.5) as bar:
+            async for items, files in chunks:
+                for item in items:
+                    if isinstance(item, ArticleRows):
+                        batch.append(item)
+                        continue
+                    if isinstance(item, Staged):
+                        if batch:
+                            await store(batch)
+                            batch = []
+                        await store_staged(item)
+                        continue
+                    report.refused.append(str(item))
+                    if on_refused is not None:
+                        on_refused(item)
+                if len(batch) >= BATCH_SIZE:
+                    await store(batch)
+                    batch = []
+                bar.update(files)
+            if batch:
                 await store(batch)
-                batch = []
-            bar.update(files)
-        if batch:
-            await store(batch)
     return report
 
 
 async def _parsed_here(
-    sources: list[Source | ArticleError], stream: IO[bytes], dialect: str
+    sources: Iterable[Source | ArticleError], stream: IO[bytes], dialect: str
 ) -> AsyncIterator[tuple[Items, int]]:
     for source in sources:
         yield _parsed_job([source], stream, dialect), 1
@@ -136,35 +177,48 @@ async def _parsed_elsewhere(
     rest: Iterator[Source | ArticleError],
     stream: IO[bytes],
     dialect: str,
+    *,
+    parsers: int,
+    stage_dir: str | None,
 ) -> AsyncIterator[tuple[Items, int]]:
-    """Parse the inputs in a pool of processes, FILES_PER_JOB files a job, in input order.
+    """Parse the inputs in a pool of processes, in input order: BATCH_SIZE files a job into
+    a staging file in `stage_dir` (SQLite), or FILES_PER_JOB files a job into rows.
 
     If the pool cannot start or a parser dies, the jobs it had are parsed here instead."""
-    parsers = parser_count()
     sources = chain(head, rest)
+    size, ahead = (
+        (BATCH_SIZE, parsers + 1)
+        if stage_dir is not None
+        else (FILES_PER_JOB, max(parsers * JOBS_PER_PARSER, JOBS_AHEAD))
+    )
+    jobs = count()
     # spawn, not fork: this process has the database driver's threads running.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(parsers, mp_context=context, initializer=quiet_parser) as pool:
-        pending: deque[tuple[Future[list[Parsed]] | None, list[Source | ArticleError]]] = deque()
+        pending: deque[tuple[Future[Any] | None, list[Source | ArticleError]]] = deque()
         broken = False
 
         def submit() -> bool:
-            job = list(islice(sources, FILES_PER_JOB))
+            job = list(islice(sources, size))
             if not job:
                 return False
             paths = [s.path for s in job if isinstance(s, Source) and s.path is not None]
             # A job holding a refusal from expand_paths is parsed here, in its place.
-            whole = len(paths) == len(job)
-            pending.append(
-                (pool.submit(parse_files, paths, dialect) if whole and not broken else None, job)
-            )
+            future: Future[Any] | None = None
+            if len(paths) == len(job) and not broken:
+                if stage_dir is None:
+                    future = pool.submit(parse_files, paths, dialect)
+                else:
+                    stage = os.path.join(stage_dir, f"{next(jobs)}.db")
+                    future = pool.submit(stage_files, paths, stage)
+            pending.append((future, job))
             return True
 
-        while len(pending) < max(parsers * JOBS_PER_PARSER, JOBS_AHEAD) and submit():
+        while len(pending) < ahead and submit():
             pass
         while pending:
             future, job = pending.popleft()
-            parsed: list[Parsed] | None = None
+            parsed: Any = None
             if future is not None:
                 try:
                     parsed = await asyncio.wrap_future(future)
@@ -175,12 +229,36 @@ async def _parsed_elsewhere(
             submit()
             if parsed is None:
                 yield _parsed_job(job, stream, dialect), len(job)
-            else:
+            elif stage_dir is None:
                 yield [_item(entry) for entry in parsed], len(job)
+            else:
+                staged, refused = parsed
+                yield [staged, *(_item(entry) for entry in refused)], len(job)
 
 
 def _item(entry: Parsed) -> ArticleRows | ArticleError:
     return entry if isinstance(entry, ArticleRows) else ArticleError(*entry)
+
+
+def _stage_directory() -> tempfile.TemporaryDirectory[str]:
+    """A scratch directory for staging files, named after this process. The directories an
+    ingest killed outright left behind are removed first."""
+    prefix = "digestbot-ingest-"
+    for entry in Path(tempfile.gettempdir()).glob(f"{prefix}*-*"):
+        pid = entry.name.removeprefix(prefix).split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(entry, ignore_errors=True)
+    return tempfile.TemporaryDirectory(prefix=f"{prefix}{os.getpid()}-")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def parser_count() -> int:

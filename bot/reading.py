@@ -14,6 +14,7 @@ from typing import IO
 
 from bot.domain.articles import Article, ArticleError, parse_article_bytes, parse_article_json
 from storage.rows import ArticleRows, article_rows
+from storage.staging import Staged, write_stage
 
 SUFFIXES = (".txt", ".jsonl")
 
@@ -86,6 +87,19 @@ def parse_files(paths: list[str], dialect: str) -> list[Parsed]:
                 article_rows(dialect, item) if isinstance(item, Article) else error_parts(item)
             )
     return parsed
+
+
+def stage_files(paths: list[str], stage: str) -> tuple[Staged, list[Parsed]]:
+    """Read and parse files into a staging file for SQLite (in a parser process: see
+    storage.staging); return it, and the refusals as tuples, in file order."""
+    rows: list[ArticleRows] = []
+    refused: list[Parsed] = []
+    for item in parse_files(paths, "sqlite"):
+        if isinstance(item, ArticleRows):
+            rows.append(item)
+        else:
+            refused.append(item)
+    return write_stage(stage, rows), refused
 
 
 def quiet_parser() -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from storage.repositories import Repos
+from storage.staging import STAGE
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # SQLite's page cache per connection, and during a bulk load (a trusted transaction).
@@ -26,6 +27,9 @@ MIGRATION_LOCK_ID = 0x6469676573
 _TRUSTED = "digestbot_trusted_writes"
 # Execution option of a transaction that only reads (see read).
 _READ_ONLY = "digestbot_read_only"
+# Execution option naming a staging file to attach (see transaction); the DBAPI connection's
+# info remembers which one is attached.
+_STAGE = "digestbot_stage"
 
 
 class Database:
@@ -46,17 +50,27 @@ class Database:
         self._sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager
-    async def transaction(self, *, trusted: bool = False) -> AsyncIterator[Repos]:
+    async def transaction(
+        self, *, trusted: bool = False, stage: str | None = None
+    ) -> AsyncIterator[Repos]:
         """Open one session and one transaction for a unit of work.
 
         `trusted`: every row the transaction writes refers only to rows that exist for sure
         (written in the same transaction, or never deleted), so SQLite may skip its foreign-key
         checks; ingest writes a dozen references per article and they cost a fifth of its
-        time. Deletes always cascade: other transactions check as usual."""
+        time. Deletes always cascade: other transactions check as usual.
+
+        `stage` (SQLite): a staging file to attach as `stage` for this transaction (see
+        storage.staging); SQLite attaches files only outside a transaction."""
         async with self._sessionmaker() as session, session.begin():
+            options: dict[str, object] = {}
             if trusted:
-                # The first statement procures the connection: with this option, before BEGIN.
-                await session.connection(execution_options={_TRUSTED: True})
+                options[_TRUSTED] = True
+            if stage is not None:
+                options[_STAGE] = stage
+            if options:
+                # The first statement procures the connection: with these options, before BEGIN.
+                await session.connection(execution_options=options)
             yield Repos(session, self.dialect)
 
     @asynccontextmanager
@@ -142,6 +156,14 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         read_only = bool(options.get(_READ_ONLY))
         connection.exec_driver_sql(f"PRAGMA foreign_keys={'OFF' if trusted else 'ON'}")
         connection.exec_driver_sql(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
+        stage = options.get(_STAGE)
+        attached = connection.info.get(_STAGE)
+        if attached is not None and attached != stage:
+            connection.exec_driver_sql(f"DETACH DATABASE {STAGE}")
+            del connection.info[_STAGE]
+        if stage is not None and attached != stage:
+            connection.exec_driver_sql(f"ATTACH DATABASE ? AS {STAGE}", (stage,))
+            connection.info[_STAGE] = stage
         # A bulk load touches leaves of every label's index all over: a larger page cache
         # while it runs saves reading them back (the memory is given back after).
         cache = BULK_CACHE_KIB if trusted else CACHE_KIB

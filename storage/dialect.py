@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
 
 from storage.models import Base, table_of
+from storage.rows import sqlite_datetime
 
 
 def insert_ignoring_conflicts(
@@ -82,10 +83,8 @@ def driver_datetime(dialect_name: str, value: datetime | None) -> datetime | str
     """Return an aware datetime as the driver takes it for a `UTCDateTime` column."""
     if value is None:
         return None
+    if dialect_name != "postgresql":
+        return sqlite_datetime(value)
     if value.tzinfo is None:
         raise ValueError("naive datetimes are not stored; pass an aware UTC datetime")
-    value = value.astimezone(UTC)
-    if dialect_name == "postgresql":
-        return value
-    # The text form SQLAlchemy's SQLite DATETIME type writes and reads back.
-    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value.astimezone(UTC)

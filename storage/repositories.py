@@ -28,7 +28,7 @@ from storage.models import (
     LabelRow,
     SubscriptionRow,
 )
-from storage.rows import ArticleRows, article_rows
+from storage.rows import ArticleRows, article_rows, sort_key_of
 
 # Rows per INSERT statement: large enough to amortise round trips, small enough to stay under
 # SQLite's and asyncpg's bound-parameter limits.
@@ -452,11 +452,6 @@ class SubscriptionRepository:
                 )
             ).all()
         )
-
-
-def sort_key_of(moment: datetime) -> int:
-    """Return the integer that orders articles newest-first in article_labels."""
-    return int(moment.timestamp() * 1_000_000)
 
 
 def _label(row: LabelRow) -> Label:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from bot.domain.articles import Article
@@ -53,6 +53,19 @@ def article_rows(dialect: str, article: Article) -> ArticleRows:
         labels=tuple((kind, key, name) for (kind, key), name in labels.items()),
         search=index_fields(dialect, article.title, article.takeaways, article.retelling),
     )
+
+
+def sort_key_of(moment: datetime) -> int:
+    """Return the integer that orders articles newest-first in article_labels."""
+    return int(moment.timestamp() * 1_000_000)
+
+
+def sqlite_datetime(value: datetime) -> str:
+    """Return an aware datetime in the text form SQLAlchemy's SQLite DATETIME type writes and
+    reads back (UTC)."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetimes are not stored; pass an aware UTC datetime")
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def index_fields(

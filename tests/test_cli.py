@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -304,3 +306,86 @@ def test_a_bench_takes_the_postgresql_url_an_operator_has_at_hand() -> None:
         ["bench", "memory", "--postgres", "postgresql://postgres@127.0.0.1/test"]
     )
     assert args.postgres == "postgresql+asyncpg://postgres@127.0.0.1/test"
+
+
+def _store_dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """What an ingest left in a SQLite store, ids replaced by what they stand for (the
+    ingest time, and the sort key of an article without a date, are left out)."""
+    connection = sqlite3.connect(path)
+    connection.execute(
+        "CREATE VIRTUAL TABLE temp.words USING fts5vocab(main, article_search, 'instance')"
+    )
+    queries = {
+        "articles": "SELECT content_hash, title, takeaways, retelling, entity_graph, url,"
+        " published_at, CASE WHEN published_at IS NULL THEN NULL ELSE sort_at END"
+        " FROM articles ORDER BY id",
+        "labels": "SELECT kind, key, name FROM labels ORDER BY id",
+        "links": "SELECT a.content_hash, l.kind, l.key, k.position,"
+        " CASE WHEN a.published_at IS NULL THEN NULL ELSE k.sort_key END"
+        " FROM article_labels k JOIN articles a ON a.id = k.article_id"
+        " JOIN labels l ON l.id = k.label_id ORDER BY a.id, k.position",
+        "alerts": "SELECT a.content_hash FROM alert_queue q JOIN articles a"
+        " ON a.id = q.article_id ORDER BY a.id",
+        "search index": "SELECT a.content_hash, w.term, w.col, w.offset FROM temp.words w"
+        " JOIN articles a ON a.id = w.doc ORDER BY a.id, w.col, w.offset",
+    }
+    try:
+        return {name: connection.execute(sql).fetchall() for name, sql in queries.items()}
+    finally:
+        connection.close()
+
+
+def test_parser_processes_store_exactly_what_one_process_stores(
+    tmp_path: Path,
+    sqlite_template: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # On SQLite, parser processes hand over staging files copied in with SQL; in one
+    # process the rows are inserted from Python. Both must leave the same store.
+    folder = tmp_path / "bulk"
+    folder.mkdir()
+    for number in range(80):
+        story = Article(
+            title=f"Story {number}: «Київ» and café",
+            tags=("KYIV" if number == 3 else "Kyiv", f"Тема {number % 5}", f"Tag-{number % 9}"),
+            takeaways=(f"Takeaway {number}.", "Ünïcode ß and ё."),
+            retelling=(f"Retelling of story {number}.", "Second paragraph."),
+            themes=("Energy Security",) if number % 2 else (),
+        )
+        (folder / f"story-{number:03d}.txt").write_text(format_article(story), encoding="utf-8")
+    (folder / "story-011.txt").write_text(format_article(GOOD), encoding="utf-8")
+    (folder / "story-012.txt").write_text(format_article(GOOD), encoding="utf-8")  # repeat
+    (folder / "story-013.txt").write_text("A title only\n", encoding="utf-8")
+    (folder / "story-014.txt").write_text(format_article(OTHER), encoding="utf-8")  # known
+    feed = {
+        "title": "Dated story",
+        "tags": ["Peace talks", "Kyiv"],
+        "takeaways": ["First."],
+        "retelling": "Paragraph one.",
+        "url": "https://example.com/dated",
+        "published_at": "2026-11-20T08:00:00+02:00",
+    }
+    (folder / "story-050.jsonl").write_text(json.dumps(feed) + "\n{no\n", encoding="utf-8")
+
+    results = []
+    for name, extra in (("one.db", ["--parsers", "0"]), ("staged.db", [])):
+        path = tmp_path / name
+        shutil.copyfile(sqlite_template, path)
+        url = f"sqlite+aiosqlite:///{path}"
+        lone = tmp_path / "other.txt"
+        lone.write_text(format_article(OTHER), encoding="utf-8")
+        assert run_cli(["ingest", str(lone)], monkeypatch, url) == 0
+        capsys.readouterr()
+        assert run_cli(["ingest", *extra, str(folder)], monkeypatch, url) == 1
+        out, err = capsys.readouterr()
+        refused = [line for line in err.splitlines() if line.startswith("refused ")]
+        results.append((out, refused, _store_dump(path)))
+    (one_out, one_refused, one), (staged_out, staged_refused, staged) = results
+    assert one_out.strip() == "78 new, 2 already known, 2 refused"
+    assert staged_out == one_out
+    assert staged_refused == one_refused
+    for table in one:
+        assert staged[table] == one[table], table
+    assert len(one["articles"]) == 79
+    assert ("tag", "kyiv", "Kyiv") in one["labels"]

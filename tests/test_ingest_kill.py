@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import glob
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from bot.bench import write_articles
+from bot.ingest import BATCH_SIZE
 from storage.database import Database
 from storage.models import ArticleRow
 
 DIGESTBOT = str(Path(sys.executable).with_name("digestbot"))
-FILES = 3000
+# Several batches still to store when the first has been committed and the kill comes.
+FILES = 3 * BATCH_SIZE + BATCH_SIZE // 2
 
 
 def parsers_of(pid: int) -> list[int]:
@@ -75,3 +79,6 @@ async def test_a_killed_ingest_loses_nothing_and_leaves_no_parser(
     assert again.returncode == 0
     assert out.decode().strip() == f"{FILES - stored} new, {stored} already known, 0 refused"
     assert await count(db) == FILES
+    # The killed run's staging files (SQLite) were cleared away by the next one.
+    pattern = os.path.join(tempfile.gettempdir(), f"digestbot-ingest-{first.pid}-*")
+    assert glob.glob(pattern) == []
