@@ -113,6 +113,9 @@ class DeliverySettings(BaseModel):
     # lease has run out; a live sender renews its leases with each heartbeat (a third of this,
     # at most every 5 s), so a slow batch never loses its claim.
     lease_seconds: float = Field(60.0, ge=0.5, le=3600)
+    # Finished ledger rows (sent, failed, empty) and the articles of their digests are deleted
+    # this many days after their last change; "More" under an older digest then has no more.
+    keep_days: int = Field(30, ge=1, le=3650)
 
 
 class Settings(BaseSettings):

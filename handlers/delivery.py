@@ -78,6 +78,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# The ledger is pruned of what it no longer needs (DELIVERY__KEEP_DAYS) once an hour, a few
+# thousand rows a transaction, so no transaction holds the database for long.
+PRUNE_EVERY_SECONDS = 3600.0
+PRUNE_BATCH = 5000
+PRUNE_BATCHES = 100
+
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 DIGEST_OPEN = "dg:o:{article_id}"
 DIGEST_MORE = "dg:m:{delivery_id}:{first}"
@@ -191,6 +197,7 @@ class DeliveryService:
         # What kind of process sends ("bot" or "worker"), for the senders table.
         self.role = "bot"
         self.heartbeat: Heartbeat | None = None
+        self._prune_at = 0.0  # monotonic time of the next pruning
 
     # --- the tick ------------------------------------------------------------------------
 
@@ -202,6 +209,31 @@ class DeliveryService:
         await self.plan()
         metrics.tick_finished(time.monotonic() - started)
         self.start_draining(context.application)
+        if time.monotonic() >= self._prune_at:
+            self._prune_at = time.monotonic() + PRUNE_EVERY_SECONDS
+            try:
+                await self.prune()
+            except Exception:  # the next hour tries again; planning and sending go on
+                log.exception("pruning the delivery ledger failed")
+
+    async def prune(self) -> int:
+        """Delete the ledger rows finished more than DELIVERY__KEEP_DAYS ago, with the
+        articles of their digests; return how many rows went."""
+        keep = timedelta(days=self._deps.settings.delivery.keep_days)
+        before = self._deps.clock() - keep
+        gone = 0
+        for _ in range(PRUNE_BATCHES):
+            # Found without the write lock; deleted in a short transaction of their own.
+            async with self._deps.db.read() as repos:
+                ids = await repos.deliveries.finished_before(before, PRUNE_BATCH)
+            if ids:
+                async with self._deps.db.transaction() as repos:
+                    gone += await repos.deliveries.forget(ids)
+            if len(ids) < PRUNE_BATCH:
+                break
+        if gone:
+            log.info("pruned %d delivery ledger rows finished before %s", gone, before)
+        return gone
 
     def start_heartbeat(self, app: Any) -> Heartbeat | None:
         """Join the senders sharing the bot's flood budget (see storage.senders), once.

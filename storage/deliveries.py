@@ -64,6 +64,7 @@ _DEFAULT_LEASE = timedelta(seconds=60)
 # The advisory lock key planning holds on PostgreSQL ("digestbot plan").
 _PLAN_LOCK = 0x64696765737450
 _PENDING = (DeliveryState.PLANNED.value, DeliveryState.AMBIGUOUS.value)
+_FINISHED = (DeliveryState.SENT.value, DeliveryState.FAILED.value, DeliveryState.EMPTY.value)
 
 # Every article of every digest planned in this pass, with how many of the chat's labels it
 # carries. It starts from the articles that arrived in the pass's spans (an index range on
@@ -786,6 +787,42 @@ class DeliveryRepository:
             text(_PAGE_SQL), {**params, "offset": offset, "limit": limit}
         )
         return [(article_id, matched) for article_id, matched in rows], total
+
+    async def finished_before(self, before: datetime, limit: int) -> list[int]:
+        """Return up to `limit` ids of ledger rows that are done with (sent, failed or empty)
+        and were last changed before `before`, oldest first."""
+        return list(
+            (
+                await self._session.scalars(
+                    select(DeliveryRow.id)
+                    .where(
+                        DeliveryRow.state.in_(_FINISHED),
+                        DeliveryRow.updated_at < before,
+                    )
+                    .order_by(DeliveryRow.id)
+                    .limit(limit)
+                )
+            ).all()
+        )
+
+    async def forget(self, ids: Sequence[int]) -> int:
+        """Delete finished ledger rows and their digest items (see finished_before); rows
+        that changed state since are kept. Return how many rows went."""
+        gone = 0
+        for start in range(0, len(ids), _CHUNK):
+            part = list(ids[start : start + _CHUNK])
+            removed = await self._session.execute(
+                delete(DeliveryRow)
+                .where(DeliveryRow.id.in_(part), DeliveryRow.state.in_(_FINISHED))
+                .returning(DeliveryRow.id)
+            )
+            deleted = list(removed.scalars())
+            if deleted:
+                await self._session.execute(
+                    delete(DigestItemRow).where(DigestItemRow.delivery_id.in_(deleted))
+                )
+            gone += len(deleted)
+        return gone
 
     async def states(self, chat_id: int | None = None) -> dict[str, int]:
         """Return how many ledger rows are in each state (of one chat, or all)."""

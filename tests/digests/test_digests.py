@@ -111,6 +111,39 @@ async def test_more_shows_the_rest_of_a_long_digest(bot: Bot) -> None:
     assert [b["text"] for b in page.buttons()] == ["11", "12", "13", "14"]
 
 
+async def test_the_ledger_forgets_old_digests_and_keeps_recent_ones(bot: Bot) -> None:
+    await bot.chat(ALICE, ["Kyiv"])
+    await bot.tick()
+
+    async def long_digest(slot: Any, name: str) -> Any:
+        for number in range(12):
+            await bot.ingest(
+                article(f"{name} {number:02d}", "Kyiv"), at=slot - timedelta(hours=12 - number)
+            )
+        bot.clock.set(slot)
+        await bot.tick()
+        digest = bot.digests(ALICE)[-1]
+        assert digest.buttons()[-1]["text"] == "More (2) ▸"
+        return digest
+
+    old = await long_digest(MON_SLOT, "Old")
+    # DELIVERY__KEEP_DAYS is 30: a digest finished 29 days ago is kept.
+    bot.clock.set(MON_SLOT + timedelta(days=29))
+    assert await bot.service.prune() == 0
+    recent = await long_digest(MON_SLOT + timedelta(days=31), "Recent")
+    assert await bot.service.prune() >= 1
+
+    answer, new = await bot.press(old, text="More (2) ▸")
+    assert answer is not None
+    assert answer["text"] == "That is all there was in this digest."
+    assert new == []
+    _, (page,) = await bot.press(recent, text="More (2) ▸")
+    assert titles_in(page) == ["Recent 01", "Recent 00"]
+    async with bot.db.read() as repos:
+        states = await repos.deliveries.states(ALICE)
+    assert states == {"sent": 1}
+
+
 async def test_digest_now_sends_at_once_and_counts_as_the_days_digest(bot: Bot) -> None:
     await bot.chat(ALICE, ["Kyiv"])
     await bot.tick()
