@@ -344,8 +344,10 @@ class DeliveryService:
         return report
 
     async def _claim(self) -> tuple[list[Delivery], dict[int, _Content]]:
-        """Claim the next batch and compose its messages, in one transaction."""
+        """Claim the next batch, then compose its messages."""
         settings = self._deps.settings.delivery
+        # Claims take turns on PostgreSQL (see DeliveryRepository.claim): composing comes
+        # after, in a transaction of its own.
         async with self._deps.db.transaction() as repos:
             batch = await repos.deliveries.claim(
                 limit=settings.batch,
@@ -354,6 +356,7 @@ class DeliveryService:
                 max_attempts=settings.max_attempts,
                 lease=self.lease,
             )
+        async with self._deps.db.read() as repos:
             contents = await self._compose(repos, batch)
         if batch:
             metrics.deliveries_claimed(len(batch))

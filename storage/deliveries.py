@@ -63,6 +63,8 @@ _MAX_PASSES = 4
 _DEFAULT_LEASE = timedelta(seconds=60)
 # The advisory lock key planning holds on PostgreSQL ("digestbot plan").
 _PLAN_LOCK = 0x64696765737450
+# The advisory lock key a claim holds on PostgreSQL ("digestbot claim").
+_CLAIM_LOCK = 0x6469676573743C
 _PENDING = (DeliveryState.PLANNED.value, DeliveryState.AMBIGUOUS.value)
 _FINISHED = (DeliveryState.SENT.value, DeliveryState.FAILED.value, DeliveryState.EMPTY.value)
 
@@ -612,9 +614,12 @@ class DeliveryRepository:
         """Claim up to `limit` pending deliveries, best priority first, marking them sending
         with a lease until `now + lease`.
 
-        On PostgreSQL several senders claim at once: rows (and chats) another claim has locked
-        are skipped (FOR UPDATE SKIP LOCKED), and so are the rows of a chat another sender has
-        "sending", so a chat is sent to by one process at a time and its flood limits hold.
+        On PostgreSQL several senders share the ledger: the rows of a chat another sender has
+        "sending" are skipped, so a chat is sent to by one process at a time and its flood
+        limits hold. Claims take turns (an advisory lock held until the claim commits), so
+        each sees what the one before it marked "sending": a claim running beside another
+        would look at the ledger as it was before that one committed, and could take a
+        second row of a chat the other had just taken. A claim is a short transaction.
 
         Deliveries to inactive chats, and ambiguous ones out of attempts, fail here unsent."""
         stmt = (
@@ -636,6 +641,9 @@ class DeliveryRepository:
             .limit(limit)
         )
         if self._dialect == "postgresql":
+            await self._session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CLAIM_LOCK}
+            )
             other = aliased(DeliveryRow)
             stmt = stmt.where(
                 ~select(other.id)

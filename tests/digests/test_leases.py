@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -113,6 +114,52 @@ async def test_a_chat_another_sender_is_sending_to_is_skipped(db: Database) -> N
             limit=10, claimed_by="me", now=NOW, max_attempts=3, lease=LEASE
         )
     assert [d.chat_id for d in claimed] == [2]
+
+
+async def test_claims_take_turns_so_a_chat_is_never_claimed_twice(db: Database) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("on SQLite one process sends")
+    # Chat 1 has two deliveries waiting (a digest and, say, an alert), chat 2 one.
+    await _ledger(db, {1: ("planned", None, None), 2: ("planned", None, None)})
+    async with db.transaction() as repos:
+        await repos.session.execute(
+            insert(table_of(DeliveryRow)),
+            [
+                {
+                    "chat_id": 1,
+                    "kind": "digest",
+                    "span_start": NOW,
+                    "span_end": NOW + timedelta(days=1),
+                    "state": "planned",
+                    "priority": 1,
+                    "attempts": 0,
+                    "created_at": NOW,
+                    "updated_at": NOW,
+                }
+            ],
+        )
+    started = asyncio.Event()
+
+    async def second_sender() -> list[int]:
+        started.set()
+        async with db.transaction() as repos:
+            claimed = await repos.deliveries.claim(
+                limit=10, claimed_by="second", now=NOW, max_attempts=3, lease=LEASE
+            )
+        return [d.chat_id for d in claimed]
+
+    async with db.transaction() as repos:
+        first = await repos.deliveries.claim(
+            limit=1, claimed_by="first", now=NOW, max_attempts=3, lease=LEASE
+        )
+        # Another sender's claim waits for this one to commit ...
+        second = asyncio.create_task(second_sender())
+        await started.wait()
+        done, _ = await asyncio.wait({second}, timeout=1.0)
+        assert not done
+    # ... and then sees chat 1 is being sent to, so it takes only chat 2.
+    assert [d.chat_id for d in first] == [1]
+    assert await second == [2]
 
 
 async def test_the_flood_budget_is_shared_among_live_senders(db: Database) -> None:
