@@ -86,15 +86,16 @@ class Database:
                 await session.connection(execution_options={_READ_ONLY: True})
             yield Repos(session, self.dialect)
 
-    async def upgrade(self) -> None:
-        """Bring the schema to the newest migration (safe with several processes at once)."""
+    async def upgrade(self, revision: str = "heads") -> None:
+        """Bring the schema to the newest migration, or to `revision` (safe with several
+        processes at once)."""
         async with self.engine.begin() as connection:
             if self.dialect == "postgresql":
                 # Replicas starting together must not run the same migration twice.
                 await connection.execute(
                     text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID}
                 )
-            await connection.run_sync(_upgrade_on)
+            await connection.run_sync(_upgrade_on, revision)
 
     async def ping(self) -> None:
         """Raise if the database cannot be reached."""
@@ -113,11 +114,11 @@ def alembic_config() -> Config:
     return config
 
 
-def _upgrade_on(connection: Connection) -> None:
+def _upgrade_on(connection: Connection, revision: str) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
     # "heads": migrations developed side by side may form parallel branches until merged.
-    command.upgrade(config, "heads")
+    command.upgrade(config, revision)
 
 
 def _create_sqlite_parent(database: str | None) -> None:

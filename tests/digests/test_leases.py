@@ -47,6 +47,27 @@ async def _ledger(db: Database, rows: dict[int, tuple[str, str | None, datetime 
         )
 
 
+async def _another_delivery(db: Database, chat_id: int) -> None:
+    """A second delivery waiting for a chat (tomorrow's digest)."""
+    async with db.transaction() as repos:
+        await repos.session.execute(
+            insert(table_of(DeliveryRow)),
+            [
+                {
+                    "chat_id": chat_id,
+                    "kind": "digest",
+                    "span_start": NOW,
+                    "span_end": NOW + timedelta(days=1),
+                    "state": "planned",
+                    "priority": 1,
+                    "attempts": 0,
+                    "created_at": NOW,
+                    "updated_at": NOW,
+                }
+            ],
+        )
+
+
 async def _states(db: Database) -> dict[int, tuple[str, str | None, datetime | None]]:
     async with db.transaction() as repos:
         result = await repos.session.execute(
@@ -93,23 +114,8 @@ async def test_a_chat_another_sender_is_sending_to_is_skipped(db: Database) -> N
     if db.dialect != "postgresql":
         pytest.skip("on SQLite one process sends")
     await _ledger(db, {1: ("sending", "other", NOW + LEASE), 2: ("planned", None, None)})
+    await _another_delivery(db, 1)
     async with db.transaction() as repos:
-        await repos.session.execute(
-            insert(table_of(DeliveryRow)),
-            [
-                {
-                    "chat_id": 1,
-                    "kind": "digest",
-                    "span_start": NOW,
-                    "span_end": NOW + timedelta(days=1),
-                    "state": "planned",
-                    "priority": 1,
-                    "attempts": 0,
-                    "created_at": NOW,
-                    "updated_at": NOW,
-                }
-            ],
-        )
         claimed = await repos.deliveries.claim(
             limit=10, claimed_by="me", now=NOW, max_attempts=3, lease=LEASE
         )
@@ -119,25 +125,9 @@ async def test_a_chat_another_sender_is_sending_to_is_skipped(db: Database) -> N
 async def test_claims_take_turns_so_a_chat_is_never_claimed_twice(db: Database) -> None:
     if db.dialect != "postgresql":
         pytest.skip("on SQLite one process sends")
-    # Chat 1 has two deliveries waiting (a digest and, say, an alert), chat 2 one.
+    # Chat 1 has two deliveries waiting, chat 2 one.
     await _ledger(db, {1: ("planned", None, None), 2: ("planned", None, None)})
-    async with db.transaction() as repos:
-        await repos.session.execute(
-            insert(table_of(DeliveryRow)),
-            [
-                {
-                    "chat_id": 1,
-                    "kind": "digest",
-                    "span_start": NOW,
-                    "span_end": NOW + timedelta(days=1),
-                    "state": "planned",
-                    "priority": 1,
-                    "attempts": 0,
-                    "created_at": NOW,
-                    "updated_at": NOW,
-                }
-            ],
-        )
+    await _another_delivery(db, 1)
     started = asyncio.Event()
 
     async def second_sender() -> list[int]:

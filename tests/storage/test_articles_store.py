@@ -5,12 +5,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from alembic import command
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bot.domain.articles import Article
-from storage.database import Database, alembic_config
+from storage.database import Database
 from tests.conftest import FIXED_NOW
 
 
@@ -179,14 +178,7 @@ async def test_label_links_stored_before_they_were_clustered_survive_the_migrati
 ) -> None:
     # SQLite only: migration 0105 rebuilds article_labels as a WITHOUT ROWID table.
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
-
-    def to_0104(connection: Connection) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0104")
-
-    async with db.engine.begin() as connection:
-        await connection.run_sync(to_0104)
+    await db.upgrade("0104")
     async with db.transaction() as repos:
         first, second = (
             await repos.articles.add_many(

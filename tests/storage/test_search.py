@@ -13,13 +13,12 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from alembic import command
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bot.domain.articles import Article
 from storage import fulltext
-from storage.database import Database, alembic_config
+from storage.database import Database
 from storage.fulltext import RANK_WINDOW
 from tests.conftest import FIXED_NOW, POSTGRES_URL, _asyncpg_dsn
 
@@ -298,14 +297,7 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 async def old_db(empty_url: str) -> AsyncIterator[Database]:
     """A database migrated only to the schema before full-text search."""
     database = Database(empty_url)
-
-    def to_initial(connection: Connection) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0001")
-
-    async with database.engine.begin() as connection:
-        await connection.run_sync(to_initial)
+    await database.upgrade("0001")
     yield database
     await database.dispose()
 
