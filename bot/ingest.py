@@ -94,28 +94,25 @@ async def ingest(
     label_cache: dict[tuple[str, str], int] = {}
     stream = stdin if stdin is not None else sys.stdin.buffer
 
-    async def store(articles: list[ArticleRows]) -> None:
+    async def store(work: list[ArticleRows] | Staged) -> None:
+        """Store a batch of rows, or a parser's staging file (see storage.staging)."""
+        staged = work if isinstance(work, Staged) else None
         # Trusted: links and queue rows refer to the articles just written, and to labels,
         # which are never deleted.
-        async with db.transaction(trusted=True) as repos:
+        async with db.transaction(trusted=True, stage=staged and staged.path) as repos:
             moment = now()
-            outcome = await repos.articles.add_rows(articles, moment, label_cache)
+            if isinstance(work, Staged):
+                outcome = await load_stage(repos.session, work, moment)
+            else:
+                outcome = await repos.articles.add_rows(work, moment, label_cache)
             # In the same transaction: the scheduler's tick turns them into alerts.
             await repos.deliveries.queue_alerts(outcome.new_ids, moment)
         report.new += len(outcome.new_ids)
         report.known += outcome.known
         report.new_ids.extend(outcome.new_ids)
-
-    async def store_staged(staged: Staged) -> None:
-        async with db.transaction(trusted=True, stage=staged.path) as repos:
-            moment = now()
-            outcome = await load_stage(repos.session, staged, moment)
-            await repos.deliveries.queue_alerts(outcome.new_ids, moment)
-        report.new += len(outcome.new_ids)
-        report.known += outcome.known
-        report.new_ids.extend(outcome.new_ids)
-        with contextlib.suppress(OSError):
-            os.unlink(staged.path)
+        if staged is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(staged.path)
 
     sources = expand_paths(paths)
     head = list(islice(sources, PARALLEL_FROM))
@@ -140,7 +137,7 @@ async def ingest(
                         if batch:
                             await store(batch)
                             batch = []
-                        await store_staged(item)
+                        await store(item)
                         continue
                     report.refused.append(str(item))
                     if on_refused is not None:

@@ -569,9 +569,11 @@ class DeliveryRepository:
         Planning twice at once would plan nothing twice (the ledger's unique keys), but two
         planners updating the same chats could deadlock; the second simply waits."""
         if self._dialect == "postgresql":
-            await self._session.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PLAN_LOCK}
-            )
+            await self._hold_lock(_PLAN_LOCK)
+
+    async def _hold_lock(self, key: int) -> None:
+        """Take a PostgreSQL advisory lock held until the transaction ends (waiting for it)."""
+        await self._session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
     async def recover(self, claimed_by: str, now: datetime, *, expired_only: bool = True) -> int:
         """Take over the rows another sender left "sending": it may have died mid-send, so
@@ -641,9 +643,7 @@ class DeliveryRepository:
             .limit(limit)
         )
         if self._dialect == "postgresql":
-            await self._session.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CLAIM_LOCK}
-            )
+            await self._hold_lock(_CLAIM_LOCK)
             other = aliased(DeliveryRow)
             stmt = stmt.where(
                 ~select(other.id)
