@@ -20,6 +20,8 @@ RUN uv sync --locked --no-dev --no-install-project
 COPY bot ./bot
 COPY handlers ./handlers
 COPY storage ./storage
+COPY delivery ./delivery
+COPY ingest ./ingest
 # The project itself as a regular package: the runtime stage has no /src.
 RUN uv sync --locked --no-dev --no-editable
 

@@ -7,9 +7,9 @@ from typing import Any, TypeAlias
 from telegram.ext import Application, ContextTypes, ExtBot, JobQueue
 
 import handlers
-from bot.deps import Deps
-from bot.flood import FloodBudget
-from bot.metrics import TimedUpdateProcessor
+from bot.runtime.deps import Deps
+from bot.runtime.flood import FloodBudget
+from bot.runtime.metrics import TimedUpdateProcessor
 
 # The Application type with python-telegram-bot's default context, as built below.
 BotApp: TypeAlias = Application[
@@ -44,7 +44,7 @@ def build_application(deps: Deps) -> BotApp:
         .base_file_url(f"{api}/file/bot")
         .post_init(post_init)
         .post_shutdown(close_db)
-        # Every Bot API call goes through the flood budget (see bot/flood.py).
+        # Every Bot API call goes through the flood budget (see bot/runtime/flood.py).
         .rate_limiter(flood_budget(deps))
         # PTB's default (one update at a time), timed for /metrics in every mode.
         .concurrent_updates(TimedUpdateProcessor(1))

@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.config import CannotListen, Settings, database_url, describe_error
-from bot.logs import configure_logging
+from bot.runtime.config import CannotListen, Settings, database_url, describe_error
+from bot.runtime.logs import configure_logging
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -57,7 +57,7 @@ async def _ingest(settings: Settings, args: argparse.Namespace) -> int:
     from tqdm import tqdm  # noqa: PLC0415 - keep `--help` fast
 
     from bot.domain.articles import ArticleError  # noqa: PLC0415
-    from bot.ingest import ingest  # noqa: PLC0415
+    from ingest.pipeline import ingest  # noqa: PLC0415
     from storage.database import Database  # noqa: PLC0415
 
     def refused(error: ArticleError) -> None:
@@ -156,9 +156,9 @@ async def _run_bot(settings: Settings, _args: argparse.Namespace) -> int:
     from telegram.error import InvalidToken, NetworkError  # noqa: PLC0415 - keep `--help` fast
 
     from bot.app import build_application  # noqa: PLC0415
-    from bot.deps import Deps  # noqa: PLC0415
-    from bot.ops import running_as  # noqa: PLC0415
-    from bot.runner import run_until_signalled  # noqa: PLC0415
+    from bot.runtime.deps import Deps  # noqa: PLC0415
+    from bot.runtime.ops import running_as  # noqa: PLC0415
+    from bot.runtime.runner import run_until_signalled  # noqa: PLC0415
     from storage.database import Database  # noqa: PLC0415
 
     deps = Deps(settings=settings, db=Database(settings.database_url), clock=utc_now)
@@ -181,7 +181,7 @@ async def _run_bot(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 async def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.sandbox import DEFAULT_DB, run_sandbox  # noqa: PLC0415 - keep `--help` fast
+    from sandbox.terminal import DEFAULT_DB, run_sandbox  # noqa: PLC0415 - keep `--help` fast
 
     interactive = sys.stdin.isatty()
     return await run_sandbox(
@@ -225,9 +225,9 @@ async def _run_webhook(settings: Settings, _args: argparse.Namespace) -> int:
     from telegram.error import InvalidToken, NetworkError  # noqa: PLC0415 - keep `--help` fast
 
     from bot.app import build_application  # noqa: PLC0415
-    from bot.deps import Deps  # noqa: PLC0415
-    from bot.ops import running_as  # noqa: PLC0415
-    from bot.webhook import serving_webhook, wait_for_signal  # noqa: PLC0415
+    from bot.runtime.deps import Deps  # noqa: PLC0415
+    from bot.runtime.ops import running_as  # noqa: PLC0415
+    from bot.runtime.webhook import serving_webhook, wait_for_signal  # noqa: PLC0415
     from storage.database import Database  # noqa: PLC0415
 
     db = Database(settings.database_url)
@@ -255,7 +255,7 @@ async def _worker(settings: Settings, _args: argparse.Namespace) -> int:
         return EXIT_USAGE
     from telegram.error import InvalidToken, NetworkError  # noqa: PLC0415 - keep `--help` fast
 
-    from bot.worker import run_worker  # noqa: PLC0415
+    from bot.runtime.worker import run_worker  # noqa: PLC0415
 
     try:
         await run_worker(settings, utc_now)
@@ -275,7 +275,7 @@ async def _run_mode(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _healthcheck(_args: argparse.Namespace) -> int:
-    from bot.healthcheck import check_health  # noqa: PLC0415
+    from bot.runtime.healthcheck import check_health  # noqa: PLC0415
 
     try:
         listen = Settings().metrics_listen
@@ -291,13 +291,13 @@ def _healthcheck(_args: argparse.Namespace) -> int:
 
 
 def _bench_ingest(args: argparse.Namespace) -> int:
-    from bot.bench import ingest_benchmark  # noqa: PLC0415
+    from bench.ingest import ingest_benchmark  # noqa: PLC0415
 
     return ingest_benchmark(args.count, keep=args.keep)
 
 
 def _bench_plan(args: argparse.Namespace) -> int:
-    from bot.bench_delivery import plan_benchmark  # noqa: PLC0415
+    from bench.delivery import plan_benchmark  # noqa: PLC0415
 
     return plan_benchmark(
         chats=args.chats,
@@ -310,13 +310,13 @@ def _bench_plan(args: argparse.Namespace) -> int:
 
 
 def _bench_memory(args: argparse.Namespace) -> int:
-    from bot.bench_memory import memory_benchmark  # noqa: PLC0415
+    from bench.memory import memory_benchmark  # noqa: PLC0415
 
     return memory_benchmark(args.chats, args.postgres)
 
 
 def _bench_delivery(args: argparse.Namespace) -> int:
-    from bot.bench_delivery import delivery_benchmark  # noqa: PLC0415
+    from bench.delivery import delivery_benchmark  # noqa: PLC0415
 
     return delivery_benchmark(
         chats=args.chats, rate=args.rate, rate_chats=args.rate_chats, postgres_url=args.postgres
@@ -324,7 +324,7 @@ def _bench_delivery(args: argparse.Namespace) -> int:
 
 
 def _bench_search(args: argparse.Namespace) -> int:
-    from bot.bench_search import search_benchmark  # noqa: PLC0415
+    from bench.search import search_benchmark  # noqa: PLC0415
 
     return search_benchmark(
         args.count, args.database, repeat=args.repeat, scan_repeat=args.scan_repeat

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.deps import Deps
+from bot.runtime.deps import Deps
 from handlers import admin, cards, digests, errors, fallbacks, start, subscriptions, topics
 
 if TYPE_CHECKING:

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import CommandHandler, ContextTypes, filters
 
-from bot.deps import Deps
 from bot.domain.stats import stats_text
+from bot.runtime.deps import Deps
 from storage.stats import collect_stats
 
 if TYPE_CHECKING:

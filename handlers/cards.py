@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, ContextTypes
 
-from bot.deps import Deps
 from bot.domain.cards import Action, render_card, render_retelling
 from bot.domain.replies import ARTICLE_GONE
+from bot.runtime.deps import Deps
 from handlers.common import drop_buttons, edit
 from handlers.keyboards import PATTERNS, parse_ids
 

@@ -28,7 +28,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot.deps import Deps
 from bot.domain.cards import render_card
 from bot.domain.deliveries import ChatSchedule, DeliveryState, InactiveReason
 from bot.domain.digest import compose_digest
@@ -50,14 +49,15 @@ from bot.domain.preferences import (
 )
 from bot.domain.replies import ARTICLE_GONE
 from bot.domain.schedule import next_slot, parse_digest_time, parse_zone, zone_for
-from handlers.common import COMMAND_UPDATES, NO_PREVIEW, argument_of, may_change_subscriptions
-from handlers.delivery import (
+from bot.runtime.deps import Deps
+from delivery.service import (
     DeliveryService,
     digest_entry,
     digest_keyboard,
     plan_rules,
 )
-from handlers.delivery import register as register_tick
+from delivery.service import register as register_tick
+from handlers.common import COMMAND_UPDATES, NO_PREVIEW, argument_of, may_change_subscriptions
 from handlers.keyboards import keyboard
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.domain.replies import apology
-from bot.logs import redact
+from bot.runtime.logs import redact
 
 if TYPE_CHECKING:
     from bot.app import BotApp

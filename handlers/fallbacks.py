@@ -21,10 +21,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot.deps import Deps
 from bot.domain.cards import Card
 from bot.domain.commands import MAX_LABEL_LENGTH, closest_command
 from bot.domain.replies import BUTTON_EXPIRED, COMMANDS, plain_text_reply, unknown_command
+from bot.runtime.deps import Deps
 from handlers.common import COMMAND_UPDATES, chat_and_message, reply
 
 if TYPE_CHECKING:

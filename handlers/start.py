@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 from telegram import BotCommand, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.deps import Deps
 from bot.domain.cards import Action
 from bot.domain.preferences import default_digest_line
 from bot.domain.replies import COMMANDS, help_card, start_card
+from bot.runtime.deps import Deps
 from handlers.common import COMMAND_UPDATES, chat_and_message, record_chat, reply, send
 from handlers.keyboards import PATTERNS
 from handlers.topics import active_labels

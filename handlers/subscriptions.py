@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.deps import Deps
 from bot.domain.cards import Action
 from bot.domain.commands import (
     Ambiguous,
@@ -33,6 +32,7 @@ from bot.domain.replies import (
     unsubscribe_usage,
     unusable_labels,
 )
+from bot.runtime.deps import Deps
 from handlers.common import (
     COMMAND_UPDATES,
     argument_of,

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.deps import Deps
 from bot.domain.cards import Action, Card, render_card
 from bot.domain.commands import parse_labels, rank_suggestions
 from bot.domain.labels import Label, LabelKind
@@ -26,6 +25,7 @@ from bot.domain.replies import (
     topic_usage_one_label,
     unusable_labels,
 )
+from bot.runtime.deps import Deps
 from handlers.common import (
     COMMAND_UPDATES,
     argument_of,

@@ -577,7 +577,7 @@ class DeliveryRepository:
 
     async def recover(self, claimed_by: str, now: datetime, *, expired_only: bool = True) -> int:
         """Take over the rows another sender left "sending": it may have died mid-send, so
-        they become ambiguous (see handlers.delivery for what that means).
+        they become ambiguous (see delivery.service for what that means).
 
         Several live senders may share the ledger (PostgreSQL), so only rows whose lease has
         run out are taken over (a live sender renews its leases with its heartbeat).

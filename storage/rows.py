@@ -1,7 +1,7 @@
 """An article as the store writes it, worked out without a database.
 
 Everything here is a pure function of the article, so ingest computes it in its parser
-processes (see bot.ingest) and the writing process only maps labels to ids and inserts.
+processes (see ingest.pipeline) and the writing process only maps labels to ids and inserts.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.bench_memory import memory_benchmark
+from bench.memory import memory_benchmark
 
 
 def test_bench_memory_prints_the_peak_rss_of_one_tick(capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.bench_search import search_benchmark
+from bench.search import search_benchmark
 from bot.cli import build_parser
 from tests.conftest import _asyncpg_dsn
 

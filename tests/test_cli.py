@@ -95,7 +95,7 @@ def test_a_large_batch_is_stored_whole_and_refusals_come_in_file_order(
     db_url: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # Enough files that other processes parse them (bot.ingest.PARALLEL_FROM).
+    # Enough files that other processes parse them (ingest.pipeline.PARALLEL_FROM).
     folder = tmp_path / "bulk"
     (folder / "z-nested").mkdir(parents=True)
     for number in range(90):

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.bench import write_articles
-from bot.ingest import BATCH_SIZE
+from bench.ingest import write_articles
+from ingest.pipeline import BATCH_SIZE
 from storage.database import Database
 from storage.models import ArticleRow
 

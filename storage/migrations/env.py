@@ -41,7 +41,7 @@ def run_migrations_online() -> None:
         return
     url = config.get_main_option("sqlalchemy.url")
     if not url:
-        from bot.config import Settings  # noqa: PLC0415 - only the bare `alembic` command needs it
+        from bot.runtime.config import Settings  # noqa: PLC0415 - only the bare `alembic` command needs it
 
         url = Settings().database_url
     asyncio.run(_run_standalone(url))

@@ -16,11 +16,11 @@ import pytest
 from telegram import Update
 
 from bot.app import BotApp, build_application
-from bot.config import Settings
-from bot.deps import Deps
 from bot.domain.articles import Article
-from bot.ingest import ingest
-from bot.localapi import LocalBotApi, StoredMessage
+from bot.runtime.config import Settings
+from bot.runtime.deps import Deps
+from ingest.pipeline import ingest
+from sandbox.localapi import LocalBotApi, StoredMessage
 from storage.database import Database
 from tests.conftest import FIXED_NOW
 
@@ -39,7 +39,7 @@ sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 def samples_dir() -> str:
     """The sample articles shipped inside the `bot` package."""
-    return str(resources.files("bot") / "samples")
+    return str(resources.files("sandbox") / "samples")
 
 
 @dataclass

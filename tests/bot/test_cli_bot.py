@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.localapi import LocalBotApi
+from sandbox.localapi import LocalBotApi
 from tests.bot.conftest import ALICE, TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]

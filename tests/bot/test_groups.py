@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.localapi import LocalBotApi
+from sandbox.localapi import LocalBotApi
 from tests.bot.conftest import ADMIN, BOT_USERNAME, GROUP, MEMBER, Chat, buttons, sqlite_only
 
 CHANNEL = -1001234567890

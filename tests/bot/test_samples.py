@@ -15,7 +15,7 @@ NOW = datetime(2026, 11, 24, tzinfo=UTC)
 
 
 def samples_dir() -> Path:
-    return Path(str(resources.files("bot") / "samples"))
+    return Path(str(resources.files("sandbox") / "samples"))
 
 
 def samples() -> list[Article]:
@@ -23,9 +23,9 @@ def samples() -> list[Article]:
     return [parse_article_bytes(path.read_bytes(), source=path.name) for path in files]
 
 
-def test_samples_are_package_data() -> None:
-    # Inside the `bot` package, so the wheel carries them (hatch ships every file under bot/).
-    package = Path(str(resources.files("bot")))
+def test_samples_belong_to_the_sandbox() -> None:
+    # The sandbox seeds its database with them; the production image ships neither.
+    package = Path(str(resources.files("sandbox")))
     assert samples_dir().parent == package
     assert len(list(samples_dir().glob("*.txt"))) >= 8
 

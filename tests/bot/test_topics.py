@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.cards import MESSAGE_LIMIT
-from bot.localapi import StoredMessage
-from bot.localapi.html import utf16_len
+from sandbox.localapi import StoredMessage
+from sandbox.localapi.html import utf16_len
 from storage.models import ArticleLabelRow, ArticleRow, LabelRow
 from tests.bot.conftest import ALICE, Chat, buttons, callback_data, sqlite_only
 from tests.conftest import FIXED_NOW

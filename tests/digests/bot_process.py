@@ -14,8 +14,8 @@ import signal
 
 from bot.app import build_application
 from bot.cli import load_settings, utc_now
-from bot.config import Settings
-from bot.deps import Deps
+from bot.runtime.config import Settings
+from bot.runtime.deps import Deps
 from storage.database import Database
 
 

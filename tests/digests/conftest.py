@@ -14,14 +14,14 @@ import pytest
 from telegram import Update
 
 from bot.app import BotApp, build_application
-from bot.config import Settings
-from bot.deps import Deps
 from bot.domain.articles import Article
 from bot.domain.deliveries import PlanReport
 from bot.domain.labels import LabelKind, fold_label
 from bot.domain.schedule import UNSCHEDULED
-from bot.localapi import FloodLimits, LocalBotApi, StoredMessage
-from handlers.delivery import DeliveryService, DrainReport, service_of
+from bot.runtime.config import Settings
+from bot.runtime.deps import Deps
+from delivery.service import DeliveryService, DrainReport, service_of
+from sandbox.localapi import FloodLimits, LocalBotApi, StoredMessage
 from storage.database import Database
 
 TOKEN = "123456789:TEST-token-for-the-digest-tests-000000"

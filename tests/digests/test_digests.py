@@ -250,7 +250,7 @@ async def test_ledger_states_after_a_run(bot: Bot) -> None:
 
 async def test_ingesting_files_queues_alerts(bot: Bot, tmp_path: Path) -> None:
     from bot.domain.articles import format_article
-    from bot.ingest import ingest
+    from ingest.pipeline import ingest
 
     await bot.chat(BOB, ["Kyiv"], alerts=True)
     (tmp_path / "news.txt").write_text(format_article(article("From a file", "Kyiv")))

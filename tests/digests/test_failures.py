@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.domain.deliveries import DeliveryState
-from bot.localapi import LocalBotApi
+from sandbox.localapi import LocalBotApi
 from storage.models import ChatRow, DeliveryRow
 from tests.digests.conftest import ALICE, MONDAY, Bot, article, titles_in
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from telegram.ext import ExtBot
 
-from bot.flood import FloodBudget, _ChatState, _Waiter
-from bot.localapi import FloodLimits, LocalBotApi
+from bot.runtime.flood import FloodBudget, _ChatState, _Waiter
+from sandbox.localapi import FloodLimits, LocalBotApi
 from tests.digests.conftest import MONDAY, TOKEN, Bot, article
 
 SLOT = MONDAY + timedelta(hours=6)

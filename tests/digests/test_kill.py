@@ -23,7 +23,7 @@ from sqlalchemy import func, insert, select
 
 from bot.domain.articles import Article
 from bot.domain.labels import LabelKind
-from bot.localapi import LocalBotApi
+from sandbox.localapi import LocalBotApi
 from storage.database import Database
 from storage.models import ChatRow, DeliveryRow, SubscriptionRow, table_of
 from tests.digests.bot_process import run_bot

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.app import build_application
-from bot.deps import Deps
 from bot.domain.schedule import zone_for
-from bot.localapi import LocalBotApi
+from bot.runtime.deps import Deps
+from sandbox.localapi import LocalBotApi
 from storage.database import Database
 from storage.models import DeliveryRow
 from tests.digests.conftest import (

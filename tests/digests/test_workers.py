@@ -21,7 +21,7 @@ from sqlalchemy import insert, select
 
 from bot.domain.articles import Article
 from bot.domain.labels import LabelKind
-from bot.localapi import FloodLimits, LocalBotApi
+from sandbox.localapi import FloodLimits, LocalBotApi
 from storage.database import Database
 from storage.models import ChatRow, DeliveryRow, SubscriptionRow, table_of
 from tests.digests.conftest import TOKEN

@@ -1,6 +1,6 @@
 """`digestbot worker` in a process of its own, for the several-workers test.
 
-`run_worker_process(env, sender_id)` runs bot.worker.run_worker (what `digestbot worker`
+`run_worker_process(env, sender_id)` runs bot.runtime.worker.run_worker (what `digestbot worker`
 runs) configured from the environment; the test starts it through a multiprocessing fork
 server that has imported the bot once."""
 
@@ -13,7 +13,7 @@ import os
 import signal
 
 from bot.cli import load_settings, utc_now
-from bot.worker import run_worker
+from bot.runtime.worker import run_worker
 
 
 def run_worker_process(env: dict[str, str], sender_id: str) -> None:

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.localapi.errors import ApiError
-from bot.localapi.html import format_text, utf16_len
+from sandbox.localapi.errors import ApiError
+from sandbox.localapi.html import format_text, utf16_len
 
 
 def parse(text: str) -> tuple[str, list[dict[str, Any]]]:

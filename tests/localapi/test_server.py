@@ -32,7 +32,7 @@ from telegram.ext import (
     ContextTypes,
 )
 
-from bot.localapi import FloodLimits, LocalBotApi
+from sandbox.localapi import FloodLimits, LocalBotApi
 
 TOKEN = "123456:LOCAL-TEST-TOKEN"
 ALICE = 1001
@@ -604,7 +604,7 @@ async def test_standalone_server_prints_its_url_and_stops_on_sigterm() -> None:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.localapi",
+        "sandbox.localapi",
         "--port",
         "0",
         "--token",

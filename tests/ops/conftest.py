@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from bot import metrics
 from bot.app import BotApp, build_application
-from bot.config import Settings
-from bot.deps import Deps
-from bot.localapi import LocalBotApi
+from bot.runtime import metrics
+from bot.runtime.config import Settings
+from bot.runtime.deps import Deps
+from sandbox.localapi import LocalBotApi
 from storage.database import Database
 from tests.conftest import FIXED_NOW
 

@@ -10,9 +10,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot import metrics
 from bot.cli import main
-from bot.ops import OpsServer
+from bot.runtime import metrics
+from bot.runtime.ops import OpsServer
 from storage.database import Database
 from tests.ops.conftest import free_port
 

@@ -20,7 +20,7 @@ import aiohttp
 import pytest
 import yaml
 
-from bot.localapi import LocalBotApi
+from sandbox.localapi import LocalBotApi
 from tests.ops.conftest import ADMIN, SECRET, TOKEN, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -259,10 +259,16 @@ async def test_the_image_steps_install_from_the_lock_and_start_every_role(
 
     # The package is installed, not linked to the sources; no dev tools came along.
     code, out, err = await _run(
-        ["python", "-c", "import bot, handlers, storage; print(bot.__file__)"], env, data
+        ["python", "-c", "import bot, delivery, handlers, ingest, storage; print(bot.__file__)"],
+        env,
+        data,
     )
     assert code == 0, err
     assert out.startswith(str(environment)), out
+    # The sandbox, its local Bot API and the benchmarks stay out of the image.
+    for module in ("sandbox", "bench", "tests"):
+        code, _, _ = await _run(["python", "-c", f"import {module}"], env, data)
+        assert code != 0, module
     code, _, _ = await _run(["python", "-c", "import pytest"], env, data)
     assert code != 0
 

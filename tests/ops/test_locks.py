@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bot.cli import main
-from bot.localapi import LocalBotApi
+from sandbox.localapi import LocalBotApi
 from storage.locks import UPDATES_LOCK_ID, AlreadyRunning, process_lock
 from tests.ops.conftest import TOKEN
 

@@ -9,10 +9,10 @@ import aiohttp
 import pytest
 
 from bot.app import build_application
-from bot.deps import Deps
-from bot.localapi import LocalBotApi
-from bot.logs import configure_logging
-from bot.webhook import SECRET_HEADER, serving_webhook
+from bot.runtime.deps import Deps
+from bot.runtime.logs import configure_logging
+from bot.runtime.webhook import SECRET_HEADER, serving_webhook
+from sandbox.localapi import LocalBotApi
 from storage.database import Database
 from tests.conftest import FIXED_NOW
 from tests.ops.conftest import ADMIN, SECRET, TOKEN, free_port, make_settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from bot.config import Settings, describe_error, parse_listen
+from bot.runtime.config import Settings, describe_error, parse_listen
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ from telegram.ext import CommandHandler
 
 from bot.app import BotApp
 from bot.domain.labels import LabelKind
-from bot.ingest import ingest
-from bot.localapi import LocalBotApi
+from ingest.pipeline import ingest
+from sandbox.localapi import LocalBotApi
 from storage.database import Database
 from storage.models import ChatRow, DeliveryRow
 from tests.conftest import FIXED_NOW

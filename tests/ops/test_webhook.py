@@ -14,11 +14,11 @@ import telegram
 from sqlalchemy import update as sa_update
 from telegram import Update
 
-from bot import metrics
 from bot.app import build_application
-from bot.deps import Deps
-from bot.localapi import LocalBotApi
-from bot.webhook import SECRET_HEADER, WebhookServer, serving_webhook
+from bot.runtime import metrics
+from bot.runtime.deps import Deps
+from bot.runtime.webhook import SECRET_HEADER, WebhookServer, serving_webhook
+from sandbox.localapi import LocalBotApi
 from storage.database import Database
 from storage.models import ProcessedUpdateRow
 from storage.updates import KEEP_UPDATE_IDS, UPDATE_LEASE, Claim, ProcessedUpdateRepository

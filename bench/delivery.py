@@ -148,9 +148,9 @@ async def _plan_once(
 ) -> tuple[float, PlanReport, int, int]:
     """Time one scheduler tick's planning (DeliveryService.plan: one transaction, committed)
     with every chat due; return (seconds, report, digest items, digests)."""
-    from bot.config import Settings  # noqa: PLC0415
-    from bot.deps import Deps  # noqa: PLC0415
-    from handlers.delivery import DeliveryService  # noqa: PLC0415
+    from bot.runtime.config import Settings  # noqa: PLC0415
+    from bot.runtime.deps import Deps  # noqa: PLC0415
+    from delivery.service import DeliveryService  # noqa: PLC0415
 
     now = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
     async with scratch_database(kind, postgres_url) as db:
@@ -224,7 +224,7 @@ async def _start_local_api() -> tuple[asyncio.subprocess.Process, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.localapi",
+        "sandbox.localapi",
         "--port",
         "0",
         stdout=asyncio.subprocess.PIPE,
@@ -277,9 +277,9 @@ async def _pipeline(
 ) -> tuple[float, int, int]:
     """Plan, compose, send and record the digests of `chats` chats; return (s, sent, 429s)."""
     from bot.app import build_application  # noqa: PLC0415
-    from bot.config import Settings  # noqa: PLC0415
-    from bot.deps import Deps  # noqa: PLC0415
-    from handlers.delivery import service_of  # noqa: PLC0415
+    from bot.runtime.config import Settings  # noqa: PLC0415
+    from bot.runtime.deps import Deps  # noqa: PLC0415
+    from delivery.service import service_of  # noqa: PLC0415
 
     now = datetime.now(UTC)
     population = Population(chats, 3, 40, 3, 60)

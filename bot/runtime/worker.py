@@ -18,11 +18,11 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.app import build_application
-from bot.config import Settings
-from bot.deps import Deps
-from bot.ops import running_as
-from bot.webhook import wait_for_signal
-from handlers.delivery import service_of
+from bot.runtime.config import Settings
+from bot.runtime.deps import Deps
+from bot.runtime.ops import running_as
+from bot.runtime.webhook import wait_for_signal
+from delivery.service import service_of
 from storage.database import Database
 
 log = logging.getLogger(__name__)

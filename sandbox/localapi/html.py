@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.localapi.errors import ApiError, bad_request
+from sandbox.localapi.errors import ApiError, bad_request
 
 __all__ = [
     "Entity",

@@ -20,10 +20,10 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from telegram import Update
 
-from bot import metrics
 from bot.app import BotApp
-from bot.config import CannotListen, parse_listen
-from bot.deps import Deps
+from bot.runtime import metrics
+from bot.runtime.config import CannotListen, parse_listen
+from bot.runtime.deps import Deps
 from storage.updates import Claim, ProcessedUpdateRepository
 
 log = logging.getLogger(__name__)

@@ -8,9 +8,9 @@ Typical use::
         ...
 """
 
-from bot.localapi.errors import ApiError
-from bot.localapi.flood import FloodLimits
-from bot.localapi.server import LocalBotApi
-from bot.localapi.state import Call, Chat, StoredMessage, User
+from sandbox.localapi.errors import ApiError
+from sandbox.localapi.flood import FloodLimits
+from sandbox.localapi.server import LocalBotApi
+from sandbox.localapi.state import Call, Chat, StoredMessage, User
 
 __all__ = ["ApiError", "Call", "Chat", "FloodLimits", "LocalBotApi", "StoredMessage", "User"]

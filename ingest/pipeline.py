@@ -31,7 +31,7 @@ from typing import IO, Any
 from tqdm import tqdm
 
 from bot.domain.articles import Article, ArticleError
-from bot.reading import (
+from ingest.reading import (
     Parsed,
     Source,
     expand_paths,

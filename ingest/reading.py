@@ -79,7 +79,7 @@ def read_articles(source: Source, stdin: IO[bytes] | None) -> Iterator[Article |
 
 def parse_files(paths: list[str], dialect: str) -> list[Parsed]:
     """Read and parse files into the rows `dialect` stores (in a parser process: see
-    bot.ingest); refusals become tuples."""
+    ingest.pipeline); refusals become tuples."""
     parsed: list[Parsed] = []
     for path in paths:
         for item in read_articles(Source(path, path), None):

@@ -7,7 +7,7 @@ import json
 import urllib.error
 import urllib.request
 
-from bot.config import parse_listen
+from bot.runtime.config import parse_listen
 
 
 def check_health(listen: str, *, timeout: float = 5.0) -> tuple[bool, str]:

@@ -42,7 +42,7 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
-from bot import metrics
+from bot.runtime import metrics
 
 log = logging.getLogger(__name__)
 

@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.app import SANDBOX_TOKEN, BotApp, build_application
-from bot.config import Settings
-from bot.deps import Deps
-from bot.ingest import ingest
-from bot.localapi import LocalBotApi
-from bot.runner import polling
+from bot.runtime.config import Settings
+from bot.runtime.deps import Deps
+from bot.runtime.runner import polling
+from ingest.pipeline import ingest
+from sandbox.localapi import LocalBotApi
 from storage.database import Database
 
 DEFAULT_DB = Path("data") / "sandbox.db"
@@ -42,7 +42,7 @@ _INDENT = "      "
 
 def samples_dir() -> Path:
     """The project's own sample articles, shipped inside the `bot` package."""
-    return Path(str(resources.files("bot") / "samples"))
+    return Path(str(resources.files("sandbox") / "samples"))
 
 
 # --- Reading lines without blocking the event loop ------------------------------------------

@@ -1,4 +1,4 @@
-"""Run the local Bot API server: ``python -m bot.localapi --port 8081``.
+"""Run the local Bot API server: ``python -m sandbox.localapi --port 8081``.
 
 Prints the root URL on the first line of stdout (the bot uses ``{url}/bot`` as base_url) and
 serves until SIGINT or SIGTERM. People in chats are driven over ``POST {url}/_local/<action>``
@@ -14,12 +14,12 @@ import contextlib
 import logging
 import signal
 
-from bot.localapi.flood import FloodLimits
-from bot.localapi.server import LocalBotApi
+from sandbox.localapi.flood import FloodLimits
+from sandbox.localapi.server import LocalBotApi
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bot.localapi", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m sandbox.localapi", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--token", default=None, help="accept only this bot token")
@@ -59,7 +59,7 @@ async def serve(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of ``python -m bot.localapi``."""
+    """Entry point of ``python -m sandbox.localapi``."""
     logging.basicConfig(level=logging.WARNING)
     asyncio.run(serve(_parse_args(argv)))
 

@@ -1,7 +1,7 @@
 """What every long-running mode has around its work: its process lock, /healthz and /metrics.
 
 `running_as(role, settings, db)` wraps `digestbot run`, `run --webhook` and `worker`;
-`digestbot healthcheck` (bot/healthcheck.py) asks /healthz from outside.
+`digestbot healthcheck` (bot/runtime/healthcheck.py) asks /healthz from outside.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from bot import metrics
-from bot.config import CannotListen, Settings, parse_listen
-from bot.logs import redact
+from bot.runtime import metrics
+from bot.runtime.config import CannotListen, Settings, parse_listen
+from bot.runtime.logs import redact
 from storage.database import Database
 from storage.locks import ProcessLock, Role, process_lock
 

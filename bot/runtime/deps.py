@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.config import Settings
+from bot.runtime.config import Settings
 from storage.database import Database
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.localapi.errors import ApiError, bad_request
+from sandbox.localapi.errors import ApiError, bad_request
 
 __all__ = ["parse_reply_markup"]
 

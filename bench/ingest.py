@@ -104,7 +104,7 @@ def _raw_load(directory: Path, database: Path) -> float:
 
 
 def _our_load(directory: Path, database: Path) -> float:
-    from bot.ingest import ingest  # noqa: PLC0415
+    from ingest.pipeline import ingest  # noqa: PLC0415
     from storage.database import Database  # noqa: PLC0415
 
     async def run() -> float:
@@ -129,7 +129,7 @@ def _child(mode: str, directory: Path, database: Path) -> None:
 def _measure(mode: str, directory: Path, database: Path) -> tuple[float, float]:
     """Run one load in a fresh process; return (seconds, peak resident MiB)."""
     with subprocess.Popen(
-        [sys.executable, "-m", "bot.bench", mode, str(directory), str(database)],
+        [sys.executable, "-m", "bench.ingest", mode, str(directory), str(database)],
         stdout=subprocess.PIPE,
     ) as process:
         assert process.stdout is not None
@@ -143,7 +143,7 @@ def _measure(mode: str, directory: Path, database: Path) -> tuple[float, float]:
 
 def ingest_benchmark(count: int, *, keep: bool = False) -> int:
     """Print the ingest rate, the plain-load rate, their ratio and peak memory."""
-    from bot.ingest import parser_count  # noqa: PLC0415 - the plain load's process stays bare
+    from ingest.pipeline import parser_count  # noqa: PLC0415 - the plain load's process stays bare
 
     work = Path(tempfile.mkdtemp(prefix="digestbot-bench-"))
     try:

@@ -28,12 +28,12 @@ from typing import Any, Self, TypeVar
 import aiohttp
 from aiohttp import web
 
-from bot.localapi import errors
-from bot.localapi.errors import ApiError, bad_request, forbidden, too_many_requests
-from bot.localapi.flood import FloodControl, FloodLimits
-from bot.localapi.html import entities_to_dicts, format_text, normalize, utf16_len
-from bot.localapi.keyboard import parse_reply_markup
-from bot.localapi.state import (
+from sandbox.localapi import errors
+from sandbox.localapi.errors import ApiError, bad_request, forbidden, too_many_requests
+from sandbox.localapi.flood import FloodControl, FloodLimits
+from sandbox.localapi.html import entities_to_dicts, format_text, normalize, utf16_len
+from sandbox.localapi.keyboard import parse_reply_markup
+from sandbox.localapi.state import (
     CHAT_TYPES,
     Call,
     CallbackQueryState,

@@ -46,8 +46,6 @@ from telegram.error import (
 )
 from telegram.ext import ContextTypes, ExtBot
 
-from bot import metrics
-from bot.deps import Deps
 from bot.domain.cards import render_card
 from bot.domain.deliveries import (
     Delivery,
@@ -69,7 +67,9 @@ from bot.domain.digest import (
 )
 from bot.domain.records import StoredArticle
 from bot.domain.schedule import slot_after_today, zone_for
-from bot.flood import FloodBudget
+from bot.runtime import metrics
+from bot.runtime.deps import Deps
+from bot.runtime.flood import FloodBudget
 from handlers.keyboards import keyboard
 from storage.senders import Heartbeat
 

@@ -16,7 +16,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from bot.bench_delivery import Population, populate, scratch_database
+from bench.delivery import Population, populate, scratch_database
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 
@@ -29,9 +29,9 @@ def _peak_mib() -> float:
 
 async def _measure(url: str) -> tuple[float, float, int, int]:
     from bot.app import build_application  # noqa: PLC0415
-    from bot.config import Settings  # noqa: PLC0415
-    from bot.deps import Deps  # noqa: PLC0415
-    from handlers.delivery import service_of  # noqa: PLC0415
+    from bot.runtime.config import Settings  # noqa: PLC0415
+    from bot.runtime.deps import Deps  # noqa: PLC0415
+    from delivery.service import service_of  # noqa: PLC0415
     from storage.database import Database  # noqa: PLC0415
 
     settings = Settings(_env_file=None, database_url=url, default_timezone="Europe/Kyiv")

@@ -1,0 +1,1 @@
+"""Benchmarks, run with `digestbot bench ...`: not part of the production image."""

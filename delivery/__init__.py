@@ -1,0 +1,1 @@
+"""The digest pipeline: plan what is due, compose, send, record outcomes, heartbeat."""

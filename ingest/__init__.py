@@ -1,0 +1,1 @@
+"""Ingest: article files and JSON Lines read, parsed and written to the store."""
