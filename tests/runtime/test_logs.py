@@ -15,7 +15,7 @@ from bot.runtime.webhook import SECRET_HEADER, serving_webhook
 from sandbox.localapi import LocalBotApi
 from storage.database import Database
 from tests.conftest import FIXED_NOW
-from tests.ops.conftest import ADMIN, SECRET, TOKEN, free_port, make_settings
+from tests.runtime.conftest import ADMIN, SECRET, TOKEN, free_port, make_settings
 
 
 @pytest.mark.usefixtures("restore_logging")

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 import handlers.topics
-from tests.bot.conftest import ALICE, APOLOGY, TOKEN, Chat, sqlite_only
+from tests.handlers.conftest import ALICE, APOLOGY, TOKEN, Chat, sqlite_only
 
 LONG = "Kyiv " * 1000  # 5,000 characters
 MANY = " ".join(f"#tag{n}" for n in range(700))

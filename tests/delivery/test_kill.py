@@ -26,8 +26,8 @@ from bot.domain.labels import LabelKind
 from sandbox.localapi import LocalBotApi
 from storage.database import Database
 from storage.models import ChatRow, DeliveryRow, SubscriptionRow, table_of
-from tests.digests.bot_process import run_bot
-from tests.digests.conftest import TOKEN
+from tests.delivery.bot_process import run_bot
+from tests.delivery.conftest import TOKEN
 
 CHATS = 2000
 FIRST_CHAT = 500_000
@@ -44,7 +44,7 @@ def fork_server() -> multiprocessing.context.ForkServerContext:
     """A fork server with the bot imported once: each bot process starts in a blink."""
     context = multiprocessing.get_context("forkserver")
     # "__main__" too: else every child imports the main module (pytest) again.
-    context.set_forkserver_preload(["__main__", "tests.digests.warm_bot"])
+    context.set_forkserver_preload(["__main__", "tests.delivery.warm_bot"])
     return context
 
 

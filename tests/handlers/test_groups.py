@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sandbox.localapi import LocalBotApi
-from tests.bot.conftest import ADMIN, BOT_USERNAME, GROUP, MEMBER, Chat, buttons, sqlite_only
+from tests.handlers.conftest import ADMIN, BOT_USERNAME, GROUP, MEMBER, Chat, buttons, sqlite_only
 
 CHANNEL = -1001234567890
 REFUSAL = "Only admins of this chat can change what it follows. Anyone can use /topic."

@@ -24,8 +24,8 @@ from bot.domain.labels import LabelKind
 from sandbox.localapi import FloodLimits, LocalBotApi
 from storage.database import Database
 from storage.models import ChatRow, DeliveryRow, SubscriptionRow, table_of
-from tests.digests.conftest import TOKEN
-from tests.digests.worker_process import run_worker_process
+from tests.delivery.conftest import TOKEN
+from tests.delivery.worker_process import run_worker_process
 
 # 10,000 chats take about 90 s on a 2-core machine (three workers, PostgreSQL and the local
 # Bot API share it), too long for every CI run: DIGESTBOT_WORKERS_CHATS=10000 runs the full size.
@@ -46,7 +46,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def fork_server() -> multiprocessing.context.ForkServerContext:
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["__main__", "tests.digests.worker_process"])
+    context.set_forkserver_preload(["__main__", "tests.delivery.worker_process"])
     return context
 
 

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from sandbox.localapi import LocalBotApi
-from tests.ops.conftest import ADMIN, SECRET, TOKEN, free_port
+from tests.runtime.conftest import ADMIN, SECRET, TOKEN, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 NETWORK_TROUBLE = re.compile(

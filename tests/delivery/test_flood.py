@@ -14,7 +14,7 @@ from telegram.ext import ExtBot
 
 from bot.runtime.flood import FloodBudget, _ChatState, _Waiter
 from sandbox.localapi import FloodLimits, LocalBotApi
-from tests.digests.conftest import MONDAY, TOKEN, Bot, article
+from tests.delivery.conftest import MONDAY, TOKEN, Bot, article
 
 SLOT = MONDAY + timedelta(hours=6)
 

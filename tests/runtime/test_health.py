@@ -14,7 +14,7 @@ from bot.cli import main
 from bot.runtime import metrics
 from bot.runtime.ops import OpsServer
 from storage.database import Database
-from tests.ops.conftest import free_port
+from tests.runtime.conftest import free_port
 
 NOW = 10_000.0  # the servers' time.monotonic() in these tests
 

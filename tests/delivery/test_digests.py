@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.domain.deliveries import DeliveryState
 from storage.models import DeliveryRow
-from tests.digests.conftest import ALICE, BOB, MONDAY, Bot, article, titles_in
+from tests.delivery.conftest import ALICE, BOB, MONDAY, Bot, article, titles_in
 
 MON_SLOT = MONDAY + timedelta(hours=6)  # 08:00 in Kyiv
 TUE_SLOT = MON_SLOT + timedelta(days=1)

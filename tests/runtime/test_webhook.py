@@ -23,7 +23,7 @@ from storage.database import Database
 from storage.models import ProcessedUpdateRow
 from storage.updates import KEEP_UPDATE_IDS, UPDATE_LEASE, Claim, ProcessedUpdateRepository
 from tests.conftest import FIXED_NOW
-from tests.ops.conftest import ADMIN, SECRET, TOKEN, free_port, make_settings
+from tests.runtime.conftest import ADMIN, SECRET, TOKEN, free_port, make_settings
 
 PATH = "/telegram/updates"
 

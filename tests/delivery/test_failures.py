@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.domain.deliveries import DeliveryState
 from sandbox.localapi import LocalBotApi
 from storage.models import ChatRow, DeliveryRow
-from tests.digests.conftest import ALICE, MONDAY, Bot, article, titles_in
+from tests.delivery.conftest import ALICE, MONDAY, Bot, article, titles_in
 
 SLOT = MONDAY + timedelta(hours=6)
 

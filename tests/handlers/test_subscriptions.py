@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.bot.conftest import ALICE, Chat, buttons, callback_data, sqlite_only
 from tests.conftest import FIXED_NOW
+from tests.handlers.conftest import ALICE, Chat, buttons, callback_data, sqlite_only
 
 
 async def subscriptions_text(chat: Chat) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from bot.cli import main
 from sandbox.localapi import LocalBotApi
 from storage.locks import UPDATES_LOCK_ID, AlreadyRunning, process_lock
-from tests.ops.conftest import TOKEN
+from tests.runtime.conftest import TOKEN
 
 DIGESTBOT = str(Path(sys.executable).parent / "digestbot")
 

@@ -16,7 +16,7 @@ from bot.runtime.deps import Deps
 from sandbox.localapi import LocalBotApi
 from storage.database import Database
 from storage.models import DeliveryRow
-from tests.digests.conftest import (
+from tests.delivery.conftest import (
     ALICE,
     BOB,
     KYIV,

@@ -8,8 +8,8 @@ from bot.domain.cards import MESSAGE_LIMIT
 from sandbox.localapi import StoredMessage
 from sandbox.localapi.html import utf16_len
 from storage.models import ArticleLabelRow, ArticleRow, LabelRow
-from tests.bot.conftest import ALICE, Chat, buttons, callback_data, sqlite_only
 from tests.conftest import FIXED_NOW
+from tests.handlers.conftest import ALICE, Chat, buttons, callback_data, sqlite_only
 
 KYIV_TITLES = {
     'Ministry\'s Tariff Page Shows Raw <b> Tags & a Price "< 0" for Hours',

@@ -16,7 +16,7 @@ from sandbox.localapi import LocalBotApi
 from storage.database import Database
 from storage.models import ChatRow, DeliveryRow
 from tests.conftest import FIXED_NOW
-from tests.ops.conftest import ADMIN, PERSON, make_settings, running_app
+from tests.runtime.conftest import ADMIN, PERSON, make_settings, running_app
 
 ARTICLES = Path(__file__).parent.parent / "data" / "articles"
 GROUP = -5001
