@@ -45,7 +45,7 @@ from handlers.common import (
 )
 from handlers.keyboards import PATTERNS, parse_ids
 from handlers.topics import active_labels
-from storage.repositories import Repos
+from storage.repos import Repos
 
 if TYPE_CHECKING:
     from bot.app import BotApp

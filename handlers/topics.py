@@ -36,7 +36,7 @@ from handlers.common import (
     send,
 )
 from handlers.keyboards import PATTERNS, parse_ids
-from storage.repositories import Repos
+from storage.repos import Repos
 
 if TYPE_CHECKING:
     from bot.app import BotApp
