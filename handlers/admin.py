@@ -13,7 +13,7 @@ from bot.domain.stats import stats_text
 from bot.runtime.deps import Deps
 
 if TYPE_CHECKING:
-    from bot.app import BotApp
+    from bot.runtime.types import BotApp
 
 
 class AdminHandlers:

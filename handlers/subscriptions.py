@@ -48,7 +48,7 @@ from handlers.topics import active_labels
 from storage.repos import Repos
 
 if TYPE_CHECKING:
-    from bot.app import BotApp
+    from bot.runtime.types import BotApp
 
 # A chat follows at most this many labels: /subscriptions shows one button per label, and
 # Telegram keyboards hold about a hundred buttons.

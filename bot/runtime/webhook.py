@@ -20,10 +20,10 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from telegram import Update
 
-from bot.app import BotApp
 from bot.runtime import metrics
 from bot.runtime.config import CannotListen, parse_listen
 from bot.runtime.deps import Deps
+from bot.runtime.types import BotApp
 from storage.updates import Claim
 
 log = logging.getLogger(__name__)
