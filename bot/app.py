@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias
-
-from telegram.ext import Application, ContextTypes, ExtBot, JobQueue
+from telegram.ext import Application
 
 import handlers
 from bot.runtime.deps import Deps
 from bot.runtime.flood import FloodBudget
 from bot.runtime.metrics import TimedUpdateProcessor
-
-# The Application type with python-telegram-bot's default context, as built below.
-BotApp: TypeAlias = Application[
-    ExtBot[None],
-    ContextTypes.DEFAULT_TYPE,
-    dict[Any, Any],
-    dict[Any, Any],
-    dict[Any, Any],
-    JobQueue[ContextTypes.DEFAULT_TYPE],
-]
+from bot.runtime.types import BotApp
 
 # A well-formed token for the local sandbox, whose Bot API accepts any token.
 SANDBOX_TOKEN = "123456789:sandbox-token-for-the-local-bot-api-0000"

@@ -74,7 +74,7 @@ from handlers.keyboards import keyboard
 from storage.senders import Heartbeat
 
 if TYPE_CHECKING:
-    from bot.app import BotApp
+    from bot.runtime.types import BotApp
 
 log = logging.getLogger(__name__)
 

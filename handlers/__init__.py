@@ -8,7 +8,7 @@ from bot.runtime.deps import Deps
 from handlers import admin, cards, digests, errors, fallbacks, start, subscriptions, topics
 
 if TYPE_CHECKING:
-    from bot.app import BotApp
+    from bot.runtime.types import BotApp
 
 
 def register(app: BotApp, deps: Deps) -> None:

@@ -11,10 +11,9 @@ from telegram.ext import CommandHandler, ContextTypes, filters
 
 from bot.domain.stats import stats_text
 from bot.runtime.deps import Deps
-from storage.stats import collect_stats
 
 if TYPE_CHECKING:
-    from bot.app import BotApp
+    from bot.runtime.types import BotApp
 
 
 class AdminHandlers:
@@ -32,7 +31,7 @@ class AdminHandlers:
         today = self._deps.clock().astimezone(zone).date()
         day_start = datetime.combine(today, time(), tzinfo=zone)
         async with self._deps.db.read() as repos:
-            stats = await collect_stats(repos.session, day_start)
+            stats = await repos.stats.collect(day_start)
         await message.reply_html(stats_text(stats, zone_name))
 
 

@@ -16,7 +16,7 @@ from handlers.common import drop_buttons, edit
 from handlers.keyboards import PATTERNS, parse_ids
 
 if TYPE_CHECKING:
-    from bot.app import BotApp
+    from bot.runtime.types import BotApp
 
 
 class CardHandlers:

@@ -61,7 +61,7 @@ from handlers.common import COMMAND_UPDATES, NO_PREVIEW, argument_of, may_change
 from handlers.keyboards import keyboard
 
 if TYPE_CHECKING:
-    from bot.app import BotApp
+    from bot.runtime.types import BotApp
 
 # Callback data: `dg:o:<article id>` opens a card, `dg:m:<delivery id>:<first>` shows more of a
 # digest, `dg:t:<HHMM|off|now>`, `dg:z:<zone name>` and `dg:a:<on|off>` change settings.

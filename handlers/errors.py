@@ -15,7 +15,7 @@ from bot.domain.replies import apology
 from bot.runtime.logs import redact
 
 if TYPE_CHECKING:
-    from bot.app import BotApp
+    from bot.runtime.types import BotApp
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from bot.runtime.deps import Deps
 from handlers.common import COMMAND_UPDATES, chat_and_message, reply
 
 if TYPE_CHECKING:
-    from bot.app import BotApp
+    from bot.runtime.types import BotApp
 
 FALLBACK_GROUP = 1
 _DISPATCHING = (CommandHandler, MessageHandler, CallbackQueryHandler, ConversationHandler)

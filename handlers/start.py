@@ -16,7 +16,7 @@ from handlers.keyboards import PATTERNS
 from handlers.topics import active_labels
 
 if TYPE_CHECKING:
-    from bot.app import BotApp
+    from bot.runtime.types import BotApp
 
 
 class StartHandlers:

@@ -45,10 +45,10 @@ from handlers.common import (
 )
 from handlers.keyboards import PATTERNS, parse_ids
 from handlers.topics import active_labels
-from storage.repositories import Repos
+from storage.repos import Repos
 
 if TYPE_CHECKING:
-    from bot.app import BotApp
+    from bot.runtime.types import BotApp
 
 # A chat follows at most this many labels: /subscriptions shows one button per label, and
 # Telegram keyboards hold about a hundred buttons.

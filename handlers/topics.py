@@ -36,10 +36,10 @@ from handlers.common import (
     send,
 )
 from handlers.keyboards import PATTERNS, parse_ids
-from storage.repositories import Repos
+from storage.repos import Repos
 
 if TYPE_CHECKING:
-    from bot.app import BotApp
+    from bot.runtime.types import BotApp
 
 # Cards per /topic message burst: enough to read, few enough not to flood the chat.
 PAGE_SIZE = 3

@@ -42,7 +42,7 @@ from ingest.reading import (
 )
 from storage.database import Database
 from storage.rows import ArticleRows, article_rows
-from storage.staging import Staged, load_stage
+from storage.staging import Staged
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ async def ingest(
         async with db.transaction(trusted=True, stage=staged and staged.path) as repos:
             moment = now()
             if isinstance(work, Staged):
-                outcome = await load_stage(repos.session, work, moment)
+                outcome = await repos.articles.add_staged(work, moment)
             else:
                 outcome = await repos.articles.add_rows(work, moment, label_cache)
             # In the same transaction: the scheduler's tick turns them into alerts.

@@ -20,10 +20,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.app import SANDBOX_TOKEN, BotApp, build_application
+from bot.app import SANDBOX_TOKEN, build_application
 from bot.runtime.config import Settings
 from bot.runtime.deps import Deps
 from bot.runtime.runner import polling
+from bot.runtime.types import BotApp
 from ingest.pipeline import ingest
 from sandbox.localapi import LocalBotApi
 from storage.database import Database

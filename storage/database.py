@@ -14,7 +14,7 @@ from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from storage.repositories import Repos
+from storage.repos import Repos
 from storage.staging import STAGE
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000

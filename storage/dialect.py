@@ -13,6 +13,10 @@ from sqlalchemy.sql.dml import Insert
 from storage.models import Base, table_of
 from storage.rows import sqlite_datetime
 
+# Rows (or keys) per statement: large enough to amortise round trips, small enough to stay under
+# SQLite's and asyncpg's bound-parameter limits.
+ROWS_PER_STATEMENT = 500
+
 
 def insert_ignoring_conflicts(
     dialect_name: str, table: type[Base], *columns: str, where: str | None = None

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 from telegram import Update
 
-from bot.app import BotApp
+from bot.runtime.types import BotApp
 
 log = logging.getLogger(__name__)
 

@@ -20,11 +20,11 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from telegram import Update
 
-from bot.app import BotApp
 from bot.runtime import metrics
 from bot.runtime.config import CannotListen, parse_listen
 from bot.runtime.deps import Deps
-from storage.updates import Claim, ProcessedUpdateRepository
+from bot.runtime.types import BotApp
+from storage.updates import Claim
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +109,7 @@ class WebhookServer:
             return web.Response(status=400, text="Expected an Update with an update_id")
         try:
             async with self._deps.db.transaction() as repos:
-                updates = ProcessedUpdateRepository(repos.session, self._deps.db.dialect)
-                claim = await updates.claim(update_id, self._deps.clock())
+                claim = await repos.updates.claim(update_id, self._deps.clock())
         except Exception:
             # Telegram delivers the update again later.
             metrics.webhook_request("error")
@@ -144,8 +143,7 @@ class WebhookServer:
     async def _handled(self, update_id: int) -> None:
         try:
             async with self._deps.db.transaction() as repos:
-                updates = ProcessedUpdateRepository(repos.session, self._deps.db.dialect)
-                await updates.handled(update_id, self._deps.clock())
+                await repos.updates.handled(update_id, self._deps.clock())
         except Exception:
             # It was handled all the same; only a copy delivered after the lease would be
             # handled again.
@@ -155,8 +153,7 @@ class WebhookServer:
         while True:
             try:
                 async with self._deps.db.transaction() as repos:
-                    updates = ProcessedUpdateRepository(repos.session, self._deps.db.dialect)
-                    pruned = await updates.prune(self._deps.clock())
+                    pruned = await repos.updates.prune(self._deps.clock())
                 if pruned:
                     log.info("Forgot %d old update ids", pruned)
             except Exception:  # the next round tries again

@@ -13,13 +13,14 @@ from typing import Any
 import pytest
 from telegram import Update
 
-from bot.app import BotApp, build_application
+from bot.app import build_application
 from bot.domain.articles import Article
 from bot.domain.deliveries import PlanReport
 from bot.domain.labels import LabelKind, fold_label
 from bot.domain.schedule import UNSCHEDULED
 from bot.runtime.config import Settings
 from bot.runtime.deps import Deps
+from bot.runtime.types import BotApp
 from delivery.service import DeliveryService, DrainReport, service_of
 from sandbox.localapi import FloodLimits, LocalBotApi, StoredMessage
 from storage.database import Database

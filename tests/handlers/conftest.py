@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 from telegram import Update
 
-from bot.app import BotApp, build_application
+from bot.app import build_application
 from bot.domain.articles import Article
 from bot.runtime.config import Settings
 from bot.runtime.deps import Deps
+from bot.runtime.types import BotApp
 from ingest.pipeline import ingest
 from sandbox.localapi import LocalBotApi, StoredMessage
 from storage.database import Database

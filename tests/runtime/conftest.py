@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
-from bot.app import BotApp, build_application
+from bot.app import build_application
 from bot.runtime import metrics
 from bot.runtime.config import Settings
 from bot.runtime.deps import Deps
+from bot.runtime.types import BotApp
 from sandbox.localapi import LocalBotApi
 from storage.database import Database
 from tests.conftest import FIXED_NOW

@@ -9,8 +9,8 @@ from sqlalchemy import update
 from telegram import Update
 from telegram.ext import CommandHandler
 
-from bot.app import BotApp
 from bot.domain.labels import LabelKind
+from bot.runtime.types import BotApp
 from ingest.pipeline import ingest
 from sandbox.localapi import LocalBotApi
 from storage.database import Database

@@ -21,7 +21,7 @@ from bot.runtime.webhook import SECRET_HEADER, WebhookServer, serving_webhook
 from sandbox.localapi import LocalBotApi
 from storage.database import Database
 from storage.models import ProcessedUpdateRow
-from storage.updates import KEEP_UPDATE_IDS, UPDATE_LEASE, Claim, ProcessedUpdateRepository
+from storage.updates import UPDATE_LEASE, Claim
 from tests.conftest import FIXED_NOW
 from tests.runtime.conftest import ADMIN, SECRET, TOKEN, free_port, make_settings
 
@@ -105,8 +105,7 @@ async def test_an_update_whose_process_stopped_mid_way_is_handled_after_the_leas
     update = hook.api.send_text(ADMIN, "/help", deliver=False)
     # A process took it and stopped before it had handled it (it never answered Telegram).
     async with hook.db.transaction() as repos:
-        updates = ProcessedUpdateRepository(repos.session, hook.db.dialect)
-        taken = await updates.claim(update["update_id"], FIXED_NOW - UPDATE_LEASE / 2)
+        taken = await repos.updates.claim(update["update_id"], FIXED_NOW - UPDATE_LEASE / 2)
     assert taken is Claim.HANDLE
     # Within its lease, a copy is asked for again later, not answered 200 and dropped.
     assert await hook.post(update) == 503
@@ -141,19 +140,3 @@ async def test_a_body_that_is_no_update_gets_400(hook: Hook) -> None:
         async with hook.http.post(hook.url, data=body, headers=headers) as response:
             assert response.status == 400
     assert hook.api.calls_to("sendMessage") == []
-
-
-async def test_stale_update_ids_are_pruned(db: Database) -> None:
-    async with db.transaction() as repos:
-        updates = ProcessedUpdateRepository(repos.session, db.dialect)
-        assert await updates.claim(1, FIXED_NOW - KEEP_UPDATE_IDS * 2) is Claim.HANDLE
-        assert await updates.claim(2, FIXED_NOW) is Claim.HANDLE
-        assert await updates.claim(2, FIXED_NOW) is Claim.BUSY
-        await updates.handled(2, FIXED_NOW)
-        assert await updates.claim(2, FIXED_NOW) is Claim.HANDLED
-    async with db.transaction() as repos:
-        updates = ProcessedUpdateRepository(repos.session, db.dialect)
-        assert await updates.prune(FIXED_NOW) == 1
-        assert await updates.claim(1, FIXED_NOW) is Claim.HANDLE  # forgotten, so new again
-        rows = await repos.session.get(ProcessedUpdateRow, 2)
-        assert rows is not None

@@ -1,5 +1,5 @@
-"""Repositories: queries in, domain dataclasses out. They never commit; the caller's
-transaction does."""
+"""Articles with their labels and search index entries. Repositories never commit; the
+caller's transaction does."""
 
 from __future__ import annotations
 
@@ -10,31 +10,20 @@ from functools import partial
 from itertools import count, repeat
 from operator import itemgetter
 
-from sqlalchemy import delete, distinct, func, or_, select
+from sqlalchemy import delete, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.articles import Article
-from bot.domain.commands import suggestion_patterns
-from bot.domain.labels import Label, LabelKind, fold_label
-from bot.domain.records import Chat, IngestOutcome, StoredArticle
+from bot.domain.labels import LabelKind
+from bot.domain.records import IngestOutcome, StoredArticle
 from bot.domain.search import query_words
-from storage.deliveries import DeliveryRepository, ScheduleRepository
-from storage.dialect import bulk_insert_sql, driver_datetime, insert_ignoring_conflicts
+from storage.dialect import ROWS_PER_STATEMENT, bulk_insert_sql, driver_datetime
 from storage.fulltext import FORGET_SQL, RANK_WINDOW, add_index_rows, index_row, matching_ids
-from storage.models import (
-    ArticleLabelRow,
-    ArticleRow,
-    ChatRow,
-    LabelRow,
-    SubscriptionRow,
-)
+from storage.labels import LabelKey, LabelRepository
+from storage.models import ArticleLabelRow, ArticleRow, LabelRow
 from storage.rows import ArticleRows, article_rows, sort_key_of
+from storage.staging import Staged, load_stage
 
-# Rows per INSERT statement: large enough to amortise round trips, small enough to stay under
-# SQLite's and asyncpg's bound-parameter limits.
-_CHUNK = 500
-
-LabelKey = tuple[str, str]  # (kind, folded key)
 _LINK_COLUMNS = ("article_id", "label_id", "sort_key", "position")
 _ARTICLE_COLUMNS = (
     "content_hash",
@@ -49,105 +38,13 @@ _ARTICLE_COLUMNS = (
 )
 
 
-class Repos:
-    """The repositories of one transaction."""
-
-    def __init__(self, session: AsyncSession, dialect: str) -> None:
-        self.session = session
-        self.articles = ArticleRepository(session, dialect)
-        self.labels = LabelRepository(session, dialect)
-        self.chats = ChatRepository(session, dialect)
-        self.subscriptions = SubscriptionRepository(session, dialect)
-        self.schedules = ScheduleRepository(session, dialect)
-        self.deliveries = DeliveryRepository(session, dialect)
-
-
-class LabelRepository:
-    """Hashtags and themes, looked up by their folded key."""
-
-    def __init__(self, session: AsyncSession, dialect: str) -> None:
-        self._session = session
-        self._dialect = dialect
-
-    async def ensure(
-        self, wanted: dict[LabelKey, str], known: dict[LabelKey, int] | None = None
-    ) -> dict[LabelKey, int]:
-        """Return ids for (kind, key) -> display name, creating missing labels; `known` caches."""
-        cache = known if known is not None else {}
-        missing = {k: name for k, name in wanted.items() if k not in cache}
-        if missing:
-            stmt = insert_ignoring_conflicts(self._dialect, LabelRow, "kind", "key")
-            rows = [
-                {"kind": kind, "key": key, "name": name} for (kind, key), name in missing.items()
-            ]
-            for start in range(0, len(rows), _CHUNK):
-                await self._session.execute(stmt, rows[start : start + _CHUNK])
-            keys = list(missing)
-            for start in range(0, len(keys), _CHUNK):
-                part = keys[start : start + _CHUNK]
-                result = await self._session.execute(
-                    select(LabelRow.kind, LabelRow.key, LabelRow.id).where(
-                        LabelRow.key.in_({key for _, key in part})
-                    )
-                )
-                for kind, key, label_id in result:
-                    cache[(kind, key)] = label_id
-        return {k: cache[k] for k in wanted}
-
-    async def find(self, text: str, kind: LabelKind | None = None) -> list[Label]:
-        """Return the labels whose folded key equals that of `text` (tags before themes)."""
-        key = fold_label(text)
-        if not key:
-            return []
-        stmt = select(LabelRow).where(LabelRow.key == key)
-        if kind is not None:
-            stmt = stmt.where(LabelRow.kind == kind.value)
-        rows = (await self._session.scalars(stmt.order_by(LabelRow.kind))).all()
-        return [_label(row) for row in rows]
-
-    async def get(self, label_id: int) -> Label | None:
-        """Return one label by id."""
-        row = await self._session.get(LabelRow, label_id)
-        return None if row is None else _label(row)
-
-    async def similar(self, key: str, *, limit: int = 2000) -> list[Label]:
-        """Return up to `limit` labels that may be close to a folded key, for suggestions.
-
-        The LIKE prefilter (see suggestion_patterns) keeps the candidates few however many
-        labels there are; the caller ranks them."""
-        patterns = suggestion_patterns(key)
-        if not patterns:
-            return []
-        stmt = (
-            select(LabelRow)
-            .where(or_(*(LabelRow.key.like(pattern, escape="\\") for pattern in patterns)))
-            .limit(limit)
-        )
-        return [_label(row) for row in (await self._session.scalars(stmt)).all()]
-
-    async def active(self, since: datetime | None, *, limit: int) -> list[tuple[Label, int]]:
-        """Return the labels with the most articles since `since` (all time if None)."""
-        articles = func.count(ArticleLabelRow.article_id).label("articles")
-        stmt = select(LabelRow, articles).join(
-            ArticleLabelRow, ArticleLabelRow.label_id == LabelRow.id
-        )
-        if since is not None:
-            # ingested_at is indexed and narrows the scan; sort_at is what "of the last days"
-            # means for an article whose source gave its publication time.
-            stmt = stmt.join(ArticleRow, ArticleRow.id == ArticleLabelRow.article_id).where(
-                ArticleRow.ingested_at >= since, ArticleRow.sort_at >= since
-            )
-        stmt = stmt.group_by(LabelRow.id).order_by(articles.desc(), LabelRow.key, LabelRow.id)
-        result = await self._session.execute(stmt.limit(limit))
-        return [(_label(row), int(count)) for row, count in result]
-
-
 class ArticleRepository:
     """Articles with their labels."""
 
     def __init__(self, session: AsyncSession, dialect: str) -> None:
         self._session = session
         self._dialect = dialect
+        self._labels = LabelRepository(session, dialect)
 
     async def add_many(
         self,
@@ -176,7 +73,7 @@ class ArticleRepository:
         for article in unique.values():
             for kind, key, name in article.labels:
                 wanted.setdefault((kind, key), name)
-        label_ids = await LabelRepository(self._session, self._dialect).ensure(wanted, label_cache)
+        label_ids = await self._labels.ensure(wanted, label_cache)
 
         known = await self._existing(list(unique))
         fresh = [article for content, article in unique.items() if content not in known]
@@ -230,10 +127,15 @@ class ArticleRepository:
         new_ids = tuple(sorted(new.values()))
         return IngestOutcome(new_ids=new_ids, known=len(articles) - len(new_ids))
 
+    async def add_staged(self, staged: Staged, now: datetime) -> IngestOutcome:
+        """add_rows for a parser's staging file (SQLite), attached to this transaction as
+        storage.staging.STAGE (see Database.transaction)."""
+        return await load_stage(self._session, staged, now)
+
     async def _existing(self, hashes: list[str]) -> set[str]:
         found: set[str] = set()
-        for start in range(0, len(hashes), _CHUNK):
-            part = hashes[start : start + _CHUNK]
+        for start in range(0, len(hashes), ROWS_PER_STATEMENT):
+            part = hashes[start : start + ROWS_PER_STATEMENT]
             result = await self._session.scalars(
                 select(ArticleRow.content_hash).where(ArticleRow.content_hash.in_(part))
             )
@@ -242,8 +144,8 @@ class ArticleRepository:
 
     async def _ids_of(self, hashes: list[str]) -> dict[str, int]:
         ids: dict[str, int] = {}
-        for start in range(0, len(hashes), _CHUNK):
-            part = hashes[start : start + _CHUNK]
+        for start in range(0, len(hashes), ROWS_PER_STATEMENT):
+            part = hashes[start : start + ROWS_PER_STATEMENT]
             result = await self._session.execute(
                 select(ArticleRow.content_hash, ArticleRow.id).where(
                     ArticleRow.content_hash.in_(part)
@@ -306,7 +208,7 @@ class ArticleRepository:
 
     async def search(self, text: str, *, limit: int, offset: int = 0) -> list[StoredArticle]:
         """Return the newest articles carrying the hashtag or theme `text` (folded)."""
-        labels = await LabelRepository(self._session, self._dialect).find(text)
+        labels = await self._labels.find(text)
         return await self.latest_for_labels(
             [label.id for label in labels], limit=limit, offset=offset
         )
@@ -327,7 +229,7 @@ class ArticleRepository:
     async def find(self, query: str, *, limit: int, offset: int = 0) -> list[StoredArticle]:
         """Return what /topic shows for `query`: a known hashtag or theme's newest articles,
         else the free-text results."""
-        labels = await LabelRepository(self._session, self._dialect).find(query)
+        labels = await self._labels.find(query)
         if labels:
             return await self.latest_for_labels(
                 [label.id for label in labels], limit=limit, offset=offset
@@ -365,103 +267,6 @@ class ArticleRepository:
         await self._session.execute(delete(ArticleRow).where(ArticleRow.id == article_id))
         self._session.expunge(row)
         return True
-
-
-class ChatRepository:
-    """Chats the bot has seen."""
-
-    def __init__(self, session: AsyncSession, dialect: str) -> None:
-        self._session = session
-        self._dialect = dialect
-
-    async def ensure(self, chat_id: int, chat_type: str, title: str | None, now: datetime) -> Chat:
-        """Return the chat, creating it on first contact."""
-        await self._session.execute(
-            insert_ignoring_conflicts(self._dialect, ChatRow, "id"),
-            [
-                {
-                    "id": chat_id,
-                    "type": chat_type,
-                    "title": title,
-                    "active": True,
-                    "created_at": now,
-                }
-            ],
-        )
-        row = await self._session.get(ChatRow, chat_id)
-        assert row is not None
-        return _chat(row)
-
-    async def get(self, chat_id: int) -> Chat | None:
-        """Return one chat, or None if the bot has never seen it."""
-        row = await self._session.get(ChatRow, chat_id)
-        return None if row is None else _chat(row)
-
-
-class SubscriptionRepository:
-    """Which labels each chat follows."""
-
-    def __init__(self, session: AsyncSession, dialect: str) -> None:
-        self._session = session
-        self._dialect = dialect
-
-    async def add(self, chat_id: int, label_ids: Iterable[int], now: datetime) -> list[int]:
-        """Subscribe the chat to these labels; return the ids that were not subscribed before."""
-        wanted = list(dict.fromkeys(label_ids))
-        before = set(await self._label_ids(chat_id))
-        new = [label_id for label_id in wanted if label_id not in before]
-        if new:
-            await self._session.execute(
-                insert_ignoring_conflicts(self._dialect, SubscriptionRow, "chat_id", "label_id"),
-                [
-                    {"chat_id": chat_id, "label_id": label_id, "created_at": now}
-                    for label_id in new
-                ],
-            )
-        return new
-
-    async def remove(self, chat_id: int, label_ids: Iterable[int]) -> list[int]:
-        """Unsubscribe the chat from these labels; return the ids that were subscribed."""
-        wanted = set(label_ids)
-        present = [label_id for label_id in await self._label_ids(chat_id) if label_id in wanted]
-        if present:
-            await self._session.execute(
-                delete(SubscriptionRow).where(
-                    SubscriptionRow.chat_id == chat_id, SubscriptionRow.label_id.in_(present)
-                )
-            )
-        return present
-
-    async def for_chat(self, chat_id: int) -> list[Label]:
-        """Return the chat's labels, in the order they were added."""
-        rows = (
-            await self._session.scalars(
-                select(LabelRow)
-                .join(SubscriptionRow, SubscriptionRow.label_id == LabelRow.id)
-                .where(SubscriptionRow.chat_id == chat_id)
-                .order_by(SubscriptionRow.created_at, LabelRow.id)
-            )
-        ).all()
-        return [_label(row) for row in rows]
-
-    async def _label_ids(self, chat_id: int) -> list[int]:
-        return list(
-            (
-                await self._session.scalars(
-                    select(SubscriptionRow.label_id).where(SubscriptionRow.chat_id == chat_id)
-                )
-            ).all()
-        )
-
-
-def _label(row: LabelRow) -> Label:
-    return Label(id=row.id, kind=LabelKind(row.kind), key=row.key, name=row.name)
-
-
-def _chat(row: ChatRow) -> Chat:
-    return Chat(
-        id=row.id, type=row.type, title=row.title, timezone=row.timezone, active=row.active
-    )
 
 
 def _stored(row: ArticleRow, labels: list[tuple[str, str]]) -> StoredArticle:

@@ -1,0 +1,17 @@
+"""Types shared by the composition root and the modules it wires, importable without it."""
+
+from __future__ import annotations
+
+from typing import Any, TypeAlias
+
+from telegram.ext import Application, ContextTypes, ExtBot, JobQueue
+
+# The Application type with python-telegram-bot's default context, as bot.app builds it.
+BotApp: TypeAlias = Application[
+    ExtBot[None],
+    ContextTypes.DEFAULT_TYPE,
+    dict[Any, Any],
+    dict[Any, Any],
+    dict[Any, Any],
+    JobQueue[ContextTypes.DEFAULT_TYPE],
+]
