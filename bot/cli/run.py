@@ -8,6 +8,7 @@ failures look like to the person who started it.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from bot.app import BotApp
     from bot.runtime.deps import Deps
     from bot.runtime.lifecycle import Mode
+
+log = logging.getLogger(__name__)
 
 NO_TOKEN_HELP = """\
 BOT_TOKEN is not set, so there is no Telegram bot to run.
@@ -126,6 +129,7 @@ def _worker_application(deps: Deps, sender_id: str | None) -> BotApp:
     service.role = "worker"
     if sender_id is not None:
         service.run_id = sender_id
+    log.info("Sending digests as worker %s", service.run_id)
     post_stop = app.post_stop
 
     async def leave_senders(stopped: BotApp) -> None:
