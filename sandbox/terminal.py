@@ -23,7 +23,8 @@ from typing import Any, TextIO
 from bot.app import SANDBOX_TOKEN, build_application
 from bot.runtime.config import Settings
 from bot.runtime.deps import Deps
-from bot.runtime.runner import polling
+from bot.runtime.lifecycle import running
+from bot.runtime.ops import running_as
 from bot.runtime.types import BotApp
 from ingest.pipeline import ingest
 from sandbox.localapi import LocalBotApi
@@ -263,24 +264,33 @@ async def run_sandbox(
     interactive: bool = False,
     ansi: bool = False,
 ) -> int:
-    """Run the sandbox until the person quits or the input ends; return the exit status."""
-    # Whatever .env says, the sandbox never talks to Telegram nor to the real database.
-    if fresh:
-        _remove_database(db_path)
+    """Run the sandbox until the person quits or the input ends; return the exit status.
+
+    Raises storage.locks.AlreadyRunning, before touching the database, if another process
+    (another sandbox, say) uses it."""
+    # Whatever .env says, the sandbox never talks to Telegram nor to the real database, and
+    # serves no /metrics.
     database_url = f"sqlite+aiosqlite:///{db_path}"
+    settings = settings.model_copy(
+        update={"bot_token": None, "database_url": database_url, "metrics_listen": None}
+    )
     logging.getLogger().setLevel(max(logging.getLogger().level, logging.WARNING))
-    async with LocalBotApi(SANDBOX_TOKEN, bot_username=BOT_USERNAME) as api:
+    db = Database(database_url)
+    # The lock first: --fresh must not remove the database from under another process.
+    async with (
+        running_as("sandbox", settings, db),
+        LocalBotApi(SANDBOX_TOKEN, bot_username=BOT_USERNAME) as api,
+    ):
+        if fresh:
+            _remove_database(db_path)
         api.add_chat(PERSON_ID, first_name="You")
-        settings = settings.model_copy(
-            update={"bot_token": None, "telegram_api_url": api.url, "database_url": database_url}
-        )
-        db = Database(database_url)
+        settings = settings.model_copy(update={"telegram_api_url": api.url})
         await db.upgrade()
         report = await ingest(db, [str(samples_dir())], clock)
         async with db.transaction() as repos:
             stored = await repos.articles.count()
         app = build_application(Deps(settings=settings, db=db, clock=clock))
-        async with polling(app, poll_timeout=SANDBOX_POLL_TIMEOUT):
+        async with running(app, poll_timeout=SANDBOX_POLL_TIMEOUT):
             transcript = Transcript(api, out, ansi=ansi)
             transcript.write(_banner(api, db_path, report.new, stored))
             await _converse(api, app, transcript, LineReader(stdin_fd), interactive=interactive)

@@ -6,8 +6,8 @@ Telegram hands updates to one `getUpdates` consumer at a time and answers a seco
 - PostgreSQL: a poller holds an exclusive advisory lock for its lifetime, webhook processes
   hold the same lock shared. Any number of webhook processes (and workers, which take no
   updates) run side by side; a poller runs alone.
-- SQLite is the single-process embedded mode: every process holds an exclusive lock on a
-  file next to the database, so a second one refuses to start.
+- SQLite is the single-process embedded mode: every process (the terminal sandbox too) holds
+  an exclusive lock on a file next to the database, so a second one refuses to start.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from sqlalchemy.pool import NullPool
 
 log = logging.getLogger(__name__)
 
-Role = Literal["polling", "webhook", "worker"]
+Role = Literal["polling", "webhook", "worker", "sandbox"]
 # Any constant below 2**32 works (pg_locks then shows it as objid); all processes share it.
 UPDATES_LOCK_ID = 0x706F6C6C
 # How often a PostgreSQL lock holder checks that its connection, and so its lock, is alive.
@@ -39,6 +39,7 @@ _COMMAND = {
     "polling": "digestbot run",
     "webhook": "digestbot run --webhook",
     "worker": "digestbot worker",
+    "sandbox": "digestbot sandbox",
 }
 
 
@@ -72,7 +73,7 @@ async def process_lock(
         finally:
             os.close(fd)
         return
-    if role == "worker":
+    if role not in ("polling", "webhook"):  # only processes that take updates lock them
         yield lock
         return
     async with _pg_lock(database_url, lock, check_every) as held:
@@ -101,10 +102,14 @@ def _lock_file(path: Path, role: Role) -> int:
             if len(holder) >= 2
             else "another digestbot process"
         )
-        raise AlreadyRunning(
-            f"SQLite mode is single-process: {who} already uses {path.with_suffix('')}. "
-            "Stop it first. To run several processes (webhooks, workers), use PostgreSQL: "
+        advice = (
+            "Stop it first, or give this sandbox a file of its own: digestbot sandbox --db PATH"
+            if role == "sandbox"
+            else "Stop it first. To run several processes (webhooks, workers), use PostgreSQL: "
             "DATABASE_URL=postgresql+asyncpg://user:password@host/db"
+        )
+        raise AlreadyRunning(
+            f"SQLite mode is single-process: {who} already uses {path.with_suffix('')}. {advice}"
         ) from None
     # Who holds it, for the message another process prints (the lock itself is the flock).
     os.ftruncate(fd, 0)

@@ -1,6 +1,7 @@
 """What every long-running mode has around its work: its process lock, /healthz and /metrics.
 
-`running_as(role, settings, db)` wraps `digestbot run`, `run --webhook` and `worker`;
+`running_as(role, settings, db)` wraps every mode: `digestbot run`, `run --webhook` and
+`worker` (through bot.runtime.lifecycle) and the sandbox, which turns METRICS_LISTEN off;
 `digestbot healthcheck` (bot/runtime/healthcheck.py) asks /healthz from outside.
 """
 

@@ -1,10 +1,24 @@
 """`digestbot run --webhook`: updates arrive over HTTP from Telegram, behind a reverse proxy.
 
 Each request must carry the secret given to setWebhook in Telegram's header; anything else is
-refused with 403 before its body is read. Telegram delivers an update again when it did not
-see our answer, possibly to another process: the first process to record the update id in
-`processed_updates` handles it, every copy is answered 200 and dropped. Any number of these
-processes run side by side behind the proxy.
+refused with 403 before its body is read. A body without an integer update_id gets 400.
+
+Telegram delivers an update again when it did not see a 2xx answer, possibly to another
+process. The update id is recorded in `processed_updates` (storage.updates) before the update
+is handled, so each update is handled once:
+- the first copy is handled and answered 200, also when a handler fails (the error handler
+  reports that);
+- a copy of an update already handled is answered 200 and dropped;
+- a copy of an update another process is handling right now is answered 503, so Telegram
+  delivers it again later: should that process stop mid-way, the update is taken over once
+  its lease (storage.updates.UPDATE_LEASE) has run out;
+- if the id cannot be recorded (the database is away), 500: Telegram delivers it again later;
+- an update PTB cannot read is recorded as handled and answered 400.
+
+On PostgreSQL any number of these processes run side by side behind the proxy (and beside
+workers, never beside a poller: see storage.locks); on SQLite the one process is alone.
+`serving_webhook` listens and registers the webhook for an application that is already
+running (bot.runtime.lifecycle runs it).
 """
 
 from __future__ import annotations
@@ -13,7 +27,6 @@ import asyncio
 import contextlib
 import hmac
 import logging
-import signal
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
@@ -163,8 +176,8 @@ class WebhookServer:
 
 @contextlib.asynccontextmanager
 async def serving_webhook(app: BotApp, deps: Deps) -> AsyncIterator[WebhookServer]:
-    """Run the application on webhook updates inside the block: start it, listen on
-    WEBHOOK_LISTEN, then register WEBHOOK_URL with WEBHOOK_SECRET; stop cleanly on exit.
+    """Hand the running application the updates Telegram posts, inside the block: listen on
+    WEBHOOK_LISTEN, then register WEBHOOK_URL with WEBHOOK_SECRET; stop listening on exit.
 
     The webhook stays registered on exit: other processes may still be serving it."""
     settings = deps.settings
@@ -173,52 +186,25 @@ async def serving_webhook(app: BotApp, deps: Deps) -> AsyncIterator[WebhookServe
     host, port = parse_listen(settings.webhook_listen)
     path = urlsplit(settings.webhook_url).path or "/"
     secret = settings.webhook_secret.get_secret_value()
+    server = WebhookServer(app, deps, secret=secret, path=path, host=host, port=port)
+    await server.start()
     try:
-        async with app:
-            if app.post_init is not None:
-                await app.post_init(app)  # upgrades the schema before any update comes
-            await app.start()
-            server = WebhookServer(app, deps, secret=secret, path=path, host=host, port=port)
-            try:
-                await server.start()
-                # Listening first, so Telegram's first delivery finds us. Pending updates are
-                # kept: they are delivered here once the webhook is set.
-                await app.bot.set_webhook(
-                    settings.webhook_url,
-                    secret_token=secret,
-                    allowed_updates=Update.ALL_TYPES,
-                    drop_pending_updates=False,
-                )
-                log.info(
-                    "Receiving updates for @%s at %s (listening on %s:%d, path %s)",
-                    app.bot.username,
-                    settings.webhook_url,
-                    host,
-                    server.port,
-                    path,
-                )
-                yield server
-            finally:
-                await server.stop()
-                if app.running:
-                    await app.stop()
-                if app.post_stop is not None:
-                    await app.post_stop(app)
+        # Listening first, so Telegram's first delivery finds us. Pending updates are kept:
+        # they are delivered here once the webhook is set.
+        await app.bot.set_webhook(
+            settings.webhook_url,
+            secret_token=secret,
+            allowed_updates=Update.ALL_TYPES,
+            drop_pending_updates=False,
+        )
+        log.info(
+            "Receiving updates for @%s at %s (listening on %s:%d, path %s)",
+            app.bot.username,
+            settings.webhook_url,
+            host,
+            server.port,
+            path,
+        )
+        yield server
     finally:
-        if app.post_shutdown is not None:
-            await app.post_shutdown(app)
-
-
-async def wait_for_signal() -> None:
-    """Return on SIGINT or SIGTERM."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    signals = (signal.SIGINT, signal.SIGTERM)
-    for signum in signals:
-        loop.add_signal_handler(signum, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        for signum in signals:
-            with contextlib.suppress(ValueError, RuntimeError):
-                loop.remove_signal_handler(signum)
+        await server.stop()

@@ -269,6 +269,13 @@ async def test_the_image_steps_install_from_the_lock_and_start_every_role(
     for module in ("sandbox", "bench", "tests"):
         code, _, _ = await _run(["python", "-c", f"import {module}"], env, data)
         assert code != 0, module
+    # Asked for anyway, they answer one line, not a traceback.
+    for command in (["sandbox"], ["bench", "ingest", "--count", "10"]):
+        code, _, err = await _run([*entrypoint, *command], env, data)
+        assert code == 2, err
+        assert err.startswith("digestbot: `digestbot "), err
+        assert "source checkout" in err
+        assert "Traceback" not in err
     code, _, _ = await _run(["python", "-c", "import pytest"], env, data)
     assert code != 0
 

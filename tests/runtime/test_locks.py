@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import signal
 import sys
 from asyncio.subprocess import PIPE
@@ -152,3 +153,44 @@ async def test_digestbot_run_twice_on_one_database_the_second_exits_with_status_
             if first.returncode is None:
                 first.kill()
                 await first.wait()
+
+
+@pytest.mark.slow
+async def test_a_second_sandbox_on_one_file_is_refused_and_the_first_runs_on(
+    tmp_path: Path, sqlite_template: Path, child_env: dict[str, str]
+) -> None:
+    database = tmp_path / "sandbox.db"
+    shutil.copyfile(sqlite_template, database)
+    env = {**child_env, "NO_COLOR": "1", "METRICS_LISTEN": ""}
+    sandbox = [DIGESTBOT, "sandbox", "--db", str(database)]
+    first = await asyncio.create_subprocess_exec(
+        *sandbox, cwd=tmp_path, env=env, stdin=PIPE, stdout=PIPE, stderr=PIPE
+    )
+    try:
+        assert first.stdout is not None
+        banner = ""
+        while "/quit or Ctrl-D leaves." not in banner:
+            line = await asyncio.wait_for(first.stdout.readline(), timeout=60)
+            assert line, "the first sandbox ended before its banner"
+            banner += line.decode()
+        # The second one asks for a fresh database: refused before it removes anything.
+        second = await asyncio.create_subprocess_exec(
+            *sandbox, "--fresh", cwd=tmp_path, env=env, stdin=PIPE, stdout=PIPE, stderr=PIPE
+        )
+        out, err = await asyncio.wait_for(second.communicate(b"/start\n"), timeout=60)
+        assert second.returncode == 2
+        assert out == b""
+        (message,) = err.decode().strip().splitlines()
+        assert message.startswith("digestbot: SQLite mode is single-process:")
+        assert f"`digestbot sandbox` (pid {first.pid}) already uses {database}" in message
+        assert "--db PATH" in message
+        assert database.exists()
+        # The first one answers on, undisturbed, and ends cleanly with its input.
+        assert first.returncode is None
+        out, err = await asyncio.wait_for(first.communicate(b"/start\n"), timeout=60)
+        assert first.returncode == 0, err.decode()
+        assert "bot › 👋 **Hi! I'm Digestbot.**" in out.decode()
+    finally:
+        if first.returncode is None:
+            first.kill()
+            await first.wait()

@@ -10,6 +10,7 @@ import pytest
 
 from bot.app import build_application
 from bot.runtime.deps import Deps
+from bot.runtime.lifecycle import running
 from bot.runtime.logs import configure_logging
 from bot.runtime.webhook import SECRET_HEADER, serving_webhook
 from sandbox.localapi import LocalBotApi
@@ -32,9 +33,11 @@ async def test_no_token_or_secret_in_logs_even_for_failing_requests(
     )
     db = Database(db_url)
     deps = Deps(settings=settings, db=db, clock=lambda: FIXED_NOW)
+    app = build_application(deps)
     async with (
         aiohttp.ClientSession() as http,
-        serving_webhook(build_application(deps), deps),
+        running(app),
+        serving_webhook(app, deps),
     ):
         # A request with a wrong secret, refused.
         update = api.send_text(ADMIN, "/help", deliver=False)

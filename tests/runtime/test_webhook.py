@@ -17,6 +17,7 @@ from telegram import Update
 from bot.app import build_application
 from bot.runtime import metrics
 from bot.runtime.deps import Deps
+from bot.runtime.lifecycle import running
 from bot.runtime.webhook import SECRET_HEADER, WebhookServer, serving_webhook
 from sandbox.localapi import LocalBotApi
 from storage.database import Database
@@ -54,9 +55,11 @@ async def hook(db_url: str, api: LocalBotApi) -> AsyncIterator[Hook]:
     )
     db = Database(db_url)
     deps = Deps(settings=settings, db=db, clock=lambda: FIXED_NOW)
+    app = build_application(deps)
     async with (
         aiohttp.ClientSession() as http,
-        serving_webhook(build_application(deps), deps) as server,
+        running(app),
+        serving_webhook(app, deps) as server,
     ):
         yield Hook(api, server, url, db, http)
     await db.dispose()
