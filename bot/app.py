@@ -1,32 +1,37 @@
-"""Builds the python-telegram-bot Application from Deps."""
+"""The composition root: builds the Application and the digest pipeline from Deps, once."""
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias
+from dataclasses import dataclass
 
-from telegram.ext import Application, ContextTypes, ExtBot, JobQueue
+from telegram.ext import Application
 
 import handlers
 from bot.runtime.deps import Deps
 from bot.runtime.flood import FloodBudget
 from bot.runtime.metrics import TimedUpdateProcessor
+from bot.runtime.types import BotApp
+from delivery.pipeline import DeliveryPipeline
 
-# The Application type with python-telegram-bot's default context, as built below.
-BotApp: TypeAlias = Application[
-    ExtBot[None],
-    ContextTypes.DEFAULT_TYPE,
-    dict[Any, Any],
-    dict[Any, Any],
-    dict[Any, Any],
-    JobQueue[ContextTypes.DEFAULT_TYPE],
-]
+__all__ = ["SANDBOX_TOKEN", "BotApp", "Digestbot", "build_application", "build_bot"]
 
 # A well-formed token for the local sandbox, whose Bot API accepts any token.
 SANDBOX_TOKEN = "123456789:sandbox-token-for-the-local-bot-api-0000"
+# The name of the scheduler's repeating job.
+TICK_JOB = "digest-tick"
 
 
-def build_application(deps: Deps) -> BotApp:
-    """Return the bot with every handler registered; it upgrades the schema on start."""
+@dataclass(frozen=True, slots=True)
+class Digestbot:
+    """The application and the digest pipeline that runs in it."""
+
+    app: BotApp
+    pipeline: DeliveryPipeline
+
+
+def build_bot(deps: Deps, *, role: str = "bot", sender_id: str | None = None) -> Digestbot:
+    """Return the bot with every handler and the scheduler's tick registered; it upgrades the
+    schema on start. `role` and `sender_id` name this process among the senders."""
     token = deps.settings.bot_token
     api = deps.settings.telegram_api_url
 
@@ -50,8 +55,36 @@ def build_application(deps: Deps) -> BotApp:
         .concurrent_updates(TimedUpdateProcessor(1))
         .build()
     )
-    handlers.register(app, deps)
-    return app
+    pipeline = DeliveryPipeline(deps, app, role=role, sender_id=sender_id)
+    handlers.register(app, deps, pipeline)
+    _schedule_tick(app, deps, pipeline)
+    return Digestbot(app, pipeline)
+
+
+def build_application(deps: Deps) -> BotApp:
+    """Return the bot's Application (see build_bot), for callers that only run it."""
+    return build_bot(deps).app
+
+
+def _schedule_tick(app: BotApp, deps: Deps, pipeline: DeliveryPipeline) -> None:
+    """Run the pipeline's tick every DIGEST__TICK_SECONDS, the first one at start."""
+    job_queue = app.job_queue
+    if job_queue is None:
+        raise RuntimeError("the application was built without a job queue")
+    job_queue.run_repeating(
+        pipeline.tick,
+        interval=deps.settings.digest.tick_seconds,
+        first=0,
+        name=TICK_JOB,
+        job_kwargs={
+            # A tick that starts late (a busy loop, a suspended machine) still runs, and
+            # several missed ticks run once: the schedule lives in our tables, so one late
+            # tick catches up on everything due.
+            "misfire_grace_time": None,
+            "coalesce": True,
+            "max_instances": 1,
+        },
+    )
 
 
 def flood_budget(deps: Deps) -> FloodBudget:

@@ -18,9 +18,9 @@ from bot.domain.commands import suggestion_patterns
 from bot.domain.labels import Label, LabelKind, fold_label
 from bot.domain.records import Chat, IngestOutcome, StoredArticle
 from bot.domain.search import query_words
-from storage.deliveries import DeliveryRepository, ScheduleRepository
 from storage.dialect import bulk_insert_sql, driver_datetime, insert_ignoring_conflicts
 from storage.fulltext import FORGET_SQL, RANK_WINDOW, add_index_rows, index_row, matching_ids
+from storage.ledger import LedgerRepository
 from storage.models import (
     ArticleLabelRow,
     ArticleRow,
@@ -28,7 +28,10 @@ from storage.models import (
     LabelRow,
     SubscriptionRow,
 )
+from storage.plans import PlanRepository
 from storage.rows import ArticleRows, article_rows, sort_key_of
+from storage.schedules import ScheduleRepository
+from storage.senders import SenderRepository
 
 # Rows per INSERT statement: large enough to amortise round trips, small enough to stay under
 # SQLite's and asyncpg's bound-parameter limits.
@@ -59,7 +62,9 @@ class Repos:
         self.chats = ChatRepository(session, dialect)
         self.subscriptions = SubscriptionRepository(session, dialect)
         self.schedules = ScheduleRepository(session, dialect)
-        self.deliveries = DeliveryRepository(session, dialect)
+        self.ledger = LedgerRepository(session, dialect)
+        self.plans = PlanRepository(session, dialect)
+        self.senders = SenderRepository(session, dialect)
 
 
 class LabelRepository:
