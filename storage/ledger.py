@@ -111,6 +111,8 @@ class LedgerRepository:
         )
         return int(getattr(result, "rowcount", 0))
 
+    # Long for a reason: the statement, its PostgreSQL variant (the claim lock, SKIP LOCKED)
+    # and what is done with each row it returns are one guarantee, read best in one place.
     async def claim(
         self,
         *,
@@ -190,16 +192,8 @@ class LedgerRepository:
                         retried_ambiguous=row.state == DeliveryState.AMBIGUOUS.value,
                     )
                 )
-        for ids, error in (
-            (inactive, "the chat is inactive"),
-            (exhausted, f"no answer after {max_attempts} attempts"),
-        ):
-            if ids:
-                await self._session.execute(
-                    update(DeliveryRow)
-                    .where(DeliveryRow.id.in_(ids))
-                    .values(state=DeliveryState.FAILED.value, error=error, updated_at=now)
-                )
+        await self._fail_unsent(inactive, "the chat is inactive", now)
+        await self._fail_unsent(exhausted, f"no answer after {max_attempts} attempts", now)
         if claimed:
             await self._session.execute(
                 update(DeliveryRow)
@@ -213,6 +207,14 @@ class LedgerRepository:
                 )
             )
         return claimed
+
+    async def _fail_unsent(self, ids: list[int], error: str, now: datetime) -> None:
+        if ids:
+            await self._session.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id.in_(ids))
+                .values(state=DeliveryState.FAILED.value, error=error, updated_at=now)
+            )
 
     async def record(self, outcomes: Sequence[Outcome], now: datetime) -> None:
         """Record how sends ended."""
