@@ -146,11 +146,11 @@ async def scratch_database(kind: str, postgres_url: str | None) -> AsyncIterator
 async def _plan_once(
     kind: str, postgres_url: str | None, population: Population
 ) -> tuple[float, PlanReport, int, int]:
-    """Time one scheduler tick's planning (DeliveryService.plan: one transaction, committed)
+    """Time one scheduler tick's planning (DeliveryPipeline.plan: one transaction, committed)
     with every chat due; return (seconds, report, digest items, digests)."""
+    from bot.app import build_bot  # noqa: PLC0415
     from bot.runtime.config import Settings  # noqa: PLC0415
     from bot.runtime.deps import Deps  # noqa: PLC0415
-    from delivery.service import DeliveryService  # noqa: PLC0415
 
     now = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
     async with scratch_database(kind, postgres_url) as db:
@@ -162,9 +162,9 @@ async def _plan_once(
             default_timezone="Europe/Kyiv",
             digest={"settle_seconds": 0},
         )
-        service = DeliveryService(Deps(settings=settings, db=db, clock=lambda: now))
+        pipeline = build_bot(Deps(settings=settings, db=db, clock=lambda: now)).pipeline
         started = time.perf_counter()
-        report = await service.plan()
+        report = await pipeline.plan()
         elapsed = time.perf_counter() - started
         async with db.transaction() as repos:
             matches = int(
@@ -276,10 +276,9 @@ async def _pipeline(
     url: str, db: Database, chats: int, flood: dict[str, float], delivery: dict[str, int]
 ) -> tuple[float, int, int]:
     """Plan, compose, send and record the digests of `chats` chats; return (s, sent, 429s)."""
-    from bot.app import build_application  # noqa: PLC0415
+    from bot.app import build_bot  # noqa: PLC0415
     from bot.runtime.config import Settings  # noqa: PLC0415
     from bot.runtime.deps import Deps  # noqa: PLC0415
-    from delivery.service import service_of  # noqa: PLC0415
 
     now = datetime.now(UTC)
     population = Population(chats, 3, 40, 3, 60)
@@ -294,12 +293,12 @@ async def _pipeline(
         flood=flood,
         delivery=delivery,
     )
-    app = build_application(Deps(settings=settings, db=db, clock=lambda: now))
+    built = build_bot(Deps(settings=settings, db=db, clock=lambda: now))
+    app = built.app
     async with app:
-        service = service_of(app)
         started = time.perf_counter()
-        await service.plan()
-        report = await service.drain(app.bot)
+        await built.pipeline.plan()
+        report = await built.pipeline.drain(app.bot)
         elapsed = time.perf_counter() - started
         budget = app.bot.rate_limiter
         too_many = getattr(getattr(budget, "stats", None), "too_many_requests", 0)

@@ -28,20 +28,18 @@ def _peak_mib() -> float:
 
 
 async def _measure(url: str) -> tuple[float, float, int, int]:
-    from bot.app import build_application  # noqa: PLC0415
+    from bot.app import build_bot  # noqa: PLC0415
     from bot.runtime.config import Settings  # noqa: PLC0415
     from bot.runtime.deps import Deps  # noqa: PLC0415
-    from delivery.service import service_of  # noqa: PLC0415
     from storage.database import Database  # noqa: PLC0415
 
     settings = Settings(_env_file=None, database_url=url, default_timezone="Europe/Kyiv")
     db = Database(url)
     later = NOW + timedelta(minutes=1)
-    app = build_application(Deps(settings=settings, db=db, clock=lambda: later))
-    service = service_of(app)
+    pipeline = build_bot(Deps(settings=settings, db=db, clock=lambda: later)).pipeline
     started = time.perf_counter()
-    report = await service.plan()
-    batch, contents = await service._claim()  # what the sender does first
+    report = await pipeline.plan()
+    batch, contents = await pipeline.claim()  # what the sender does first
     elapsed = time.perf_counter() - started
     await db.dispose()
     return elapsed, _peak_mib(), report.digests, len(contents) if batch else 0

@@ -1,6 +1,8 @@
-"""Builds the python-telegram-bot Application from Deps."""
+"""The composition root: builds the Application and the digest pipeline from Deps, once."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from telegram.ext import Application
 
@@ -9,19 +11,36 @@ from bot.runtime.deps import Deps
 from bot.runtime.flood import FloodBudget
 from bot.runtime.metrics import TimedUpdateProcessor
 from bot.runtime.types import BotApp
+from delivery.pipeline import DeliveryPipeline
 
 # A well-formed token for the local sandbox, whose Bot API accepts any token.
 SANDBOX_TOKEN = "123456789:sandbox-token-for-the-local-bot-api-0000"
+# The name of the scheduler's repeating job.
+TICK_JOB = "digest-tick"
 
 
-def build_application(deps: Deps) -> BotApp:
-    """Return the bot with every handler registered; it upgrades the schema on start."""
+@dataclass(frozen=True, slots=True)
+class Digestbot:
+    """The application and the digest pipeline that runs in it."""
+
+    app: BotApp
+    pipeline: DeliveryPipeline
+
+
+def build_bot(deps: Deps, *, role: str = "bot", sender_id: str | None = None) -> Digestbot:
+    """Return the bot with every handler and the scheduler's tick registered; it upgrades the
+    schema on start. `role` and `sender_id` name this process among the senders."""
     token = deps.settings.bot_token
     api = deps.settings.telegram_api_url
 
     async def post_init(app: BotApp) -> None:
         await deps.db.upgrade()
         await handlers.post_init(app, deps)
+
+    async def leave_senders(_: BotApp) -> None:
+        # The batches in flight were sent and recorded when the application stopped; the
+        # other senders take up this one's share of the budget at their next heartbeat.
+        await pipeline.stop()
 
     async def close_db(_: BotApp) -> None:
         await deps.db.dispose()
@@ -32,6 +51,7 @@ def build_application(deps: Deps) -> BotApp:
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .post_init(post_init)
+        .post_stop(leave_senders)
         .post_shutdown(close_db)
         # Every Bot API call goes through the flood budget (see bot/runtime/flood.py).
         .rate_limiter(flood_budget(deps))
@@ -39,8 +59,36 @@ def build_application(deps: Deps) -> BotApp:
         .concurrent_updates(TimedUpdateProcessor(1))
         .build()
     )
-    handlers.register(app, deps)
-    return app
+    pipeline = DeliveryPipeline(deps, app, role=role, sender_id=sender_id)
+    handlers.register(app, deps, pipeline)
+    _schedule_tick(app, deps, pipeline)
+    return Digestbot(app, pipeline)
+
+
+def build_application(deps: Deps) -> BotApp:
+    """Return the bot's Application (see build_bot), for callers that only run it."""
+    return build_bot(deps).app
+
+
+def _schedule_tick(app: BotApp, deps: Deps, pipeline: DeliveryPipeline) -> None:
+    """Run the pipeline's tick every DIGEST__TICK_SECONDS, the first one at start."""
+    job_queue = app.job_queue
+    if job_queue is None:
+        raise RuntimeError("the application was built without a job queue")
+    job_queue.run_repeating(
+        pipeline.tick,
+        interval=deps.settings.digest.tick_seconds,
+        first=0,
+        name=TICK_JOB,
+        job_kwargs={
+            # A tick that starts late (a busy loop, a suspended machine) still runs, and
+            # several missed ticks run once: the schedule lives in our tables, so one late
+            # tick catches up on everything due.
+            "misfire_grace_time": None,
+            "coalesce": True,
+            "max_instances": 1,
+        },
+    )
 
 
 def flood_budget(deps: Deps) -> FloodBudget:

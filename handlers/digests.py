@@ -50,18 +50,13 @@ from bot.domain.preferences import (
 from bot.domain.replies import ARTICLE_GONE
 from bot.domain.schedule import next_slot, parse_digest_time, parse_zone, zone_for
 from bot.runtime.deps import Deps
-from delivery.service import (
-    DeliveryService,
-    digest_entry,
-    digest_keyboard,
-    plan_rules,
-)
-from delivery.service import register as register_tick
+from delivery.composer import digest_entry, digest_keyboard
 from handlers.common import COMMAND_UPDATES, NO_PREVIEW, argument_of, may_change_subscriptions
 from handlers.keyboards import keyboard
 
 if TYPE_CHECKING:
     from bot.runtime.types import BotApp
+    from delivery.pipeline import DeliveryPipeline
 
 # Callback data: `dg:o:<article id>` opens a card, `dg:m:<delivery id>:<first>` shows more of a
 # digest, `dg:t:<HHMM|off|now>`, `dg:z:<zone name>` and `dg:a:<on|off>` change settings.
@@ -98,9 +93,9 @@ async def _answer(message: Message, reply: Reply) -> None:
 class DigestHandlers:
     """The chat's digest settings, alerts, and the buttons of digests."""
 
-    def __init__(self, deps: Deps, service: DeliveryService) -> None:
+    def __init__(self, deps: Deps, pipeline: DeliveryPipeline) -> None:
         self._deps = deps
-        self._service = service
+        self._pipeline = pipeline
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -180,22 +175,10 @@ class DigestHandlers:
         self, chat_id: int, schedule: ChatSchedule, context: ContextTypes.DEFAULT_TYPE
     ) -> Reply | None:
         """Send the chat's digest at once; it counts as the day's digest."""
-        rules = plan_rules(self._deps)
-        async with self._service.planning():
-            now = self._now()
-            next_due = self._service.next_due_after_now(schedule.timezone, schedule.digest_minute)
-            async with self._deps.db.transaction() as repos:
-                delivery = await repos.deliveries.plan_digest_now(
-                    chat_id,
-                    now,
-                    rules,
-                    next_due,
-                    claimed_by=self._service.run_id,
-                    lease=self._service.lease,
-                )
+        delivery = await self._pipeline.plan_now(chat_id)
         if delivery is None:
             return nothing_new(schedule.through, schedule)
-        outcome = await self._service.send_now(context.bot, delivery)
+        outcome = await self._pipeline.send_now(context.bot, delivery)
         if outcome.state is DeliveryState.EMPTY:
             return nothing_new(delivery.span_start, schedule)
         return None
@@ -332,18 +315,18 @@ class DigestHandlers:
         delivery_id, first = int(match.group(1)), max(int(match.group(2)), 1)
         max_items = self._deps.settings.digest.max_items
         async with self._deps.db.read() as repos:
-            found = await repos.deliveries.get(delivery_id)
+            found = await repos.ledger.get(delivery_id)
             if found is None or found[0] != chat.id:
                 found = None
                 rows: list[tuple[int, int]] = []
                 total = 0
             else:
-                rows, total = await repos.deliveries.page(
+                rows, total = await repos.ledger.page(
                     delivery_id, offset=first - 1, limit=max_items
                 )
             articles = {s.id: s for s in await repos.articles.get_many([a for a, _ in rows])}
-            followed = (await repos.deliveries.followed_keys([chat.id])).get(chat.id, set())
-            zones = await repos.deliveries.chat_zones([chat.id])
+            followed = (await repos.ledger.followed_keys([chat.id])).get(chat.id, set())
+            zones = await repos.schedules.zones([chat.id])
         entries = [digest_entry(articles[a], matched) for a, matched in rows if a in articles]
         if found is None or not entries:
             await query.answer("That is all there was in this digest.")
@@ -409,10 +392,10 @@ class DigestHandlers:
         return self._deps.clock()
 
 
-def register(app: BotApp, deps: Deps) -> DeliveryService:
-    """Add /digest, /timezone, /alerts, digest buttons, status handlers and the tick."""
-    service = DeliveryService(deps)
-    digests = DigestHandlers(deps, service)
+def register(app: BotApp, deps: Deps, pipeline: DeliveryPipeline) -> None:
+    """Add /digest, /timezone, /alerts, digest buttons and status handlers; /digest now sends
+    through `pipeline`."""
+    digests = DigestHandlers(deps, pipeline)
     app.add_handler(CommandHandler("digest", digests.digest, filters=COMMAND_UPDATES))
     app.add_handler(CommandHandler("timezone", digests.timezone, filters=COMMAND_UPDATES))
     app.add_handler(CommandHandler("alerts", digests.alerts, filters=COMMAND_UPDATES))
@@ -431,5 +414,3 @@ def register(app: BotApp, deps: Deps) -> DeliveryService:
     app.add_handler(
         MessageHandler(filters.StatusUpdate.MIGRATE, digests.migrated), group=STATUS_GROUP
     )
-    register_tick(app, deps, service)
-    return service

@@ -106,7 +106,7 @@ async def ingest(
             else:
                 outcome = await repos.articles.add_rows(work, moment, label_cache)
             # In the same transaction: the scheduler's tick turns them into alerts.
-            await repos.deliveries.queue_alerts(outcome.new_ids, moment)
+            await repos.plans.queue_alerts(outcome.new_ids, moment)
         report.new += len(outcome.new_ids)
         report.known += outcome.known
         report.new_ids.extend(outcome.new_ids)

@@ -220,7 +220,7 @@ class DeliveryRow(Base):
     # Which sender run marked the row "sending"; rows another run left there are ambiguous.
     claimed_by: Mapped[str | None] = mapped_column(String(32))
     # Until when the claim holds: a row still "sending" after that is taken over (see
-    # DeliveryRepository.recover). NULL for rows claimed before leases existed.
+    # LedgerRepository.recover). NULL for rows claimed before leases existed.
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(Text)
@@ -232,7 +232,7 @@ class SenderRow(Base):
     """A process that sends (polling, webhook or worker) and its last heartbeat.
 
     The bot's flood budget is shared out evenly among the senders whose heartbeat is recent
-    (see storage.senders)."""
+    (see delivery.heartbeat)."""
 
     __tablename__ = "senders"
     __table_args__ = (Index("ix_senders_heartbeat_at", "heartbeat_at"),)

@@ -6,8 +6,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.articles import ArticleRepository
 from storage.chats import ChatRepository
-from storage.deliveries import DeliveryRepository, ScheduleRepository
 from storage.labels import LabelRepository
+from storage.ledger import LedgerRepository
+from storage.plans import PlanRepository
+from storage.schedules import ScheduleRepository
+from storage.senders import SenderRepository
 from storage.stats import StatsRepository
 from storage.subscriptions import SubscriptionRepository
 from storage.updates import ProcessedUpdateRepository
@@ -25,6 +28,8 @@ class Repos:
         self.chats = ChatRepository(session, dialect)
         self.subscriptions = SubscriptionRepository(session, dialect)
         self.schedules = ScheduleRepository(session, dialect)
-        self.deliveries = DeliveryRepository(session, dialect)
+        self.ledger = LedgerRepository(session, dialect)
+        self.plans = PlanRepository(session, dialect)
+        self.senders = SenderRepository(session, dialect)
         self.updates = ProcessedUpdateRepository(session, dialect)
         self.stats = StatsRepository(session)

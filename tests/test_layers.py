@@ -39,9 +39,6 @@ Graph = Mapping[str, Collection[Import]]
 # fails; each says why it is here.
 KNOWN: frozenset[tuple[str, str]] = frozenset(
     {
-        # The pipeline builds its digest keyboards from handlers, while handlers.digests
-        # imports the pipeline: the one import cycle.
-        ("delivery.service", "handlers.keyboards"),  # removed by the delivery pipeline split
         # Only the bare `alembic` command (a developer's tool; the bot migrates through
         # Database.upgrade) runs this import, to read DATABASE_URL as the bot does.
         ("storage.migrations.env", "bot.runtime.config"),

@@ -116,30 +116,13 @@ async def run_as(
 
 
 def _worker_application(deps: Deps, sender_id: str | None) -> BotApp:
-    """The bot's application turned into a worker's: its digest pipeline sends as a "worker"
-    under `sender_id`, and leaves the senders once the application has stopped (the batches
-    in flight sent and recorded), so the others take up its share at their next heartbeat.
+    """The application of a worker: its digest pipeline sends as a "worker" under
+    `sender_id` (a random one by default) and answers no updates."""
+    from bot.app import build_bot  # noqa: PLC0415 - keep `--help` fast
 
-    The one place that reaches into the pipeline after it was built."""
-    from bot.app import build_application  # noqa: PLC0415 - keep `--help` fast
-    from delivery.service import service_of  # noqa: PLC0415
-
-    app = build_application(deps)
-    service = service_of(app)
-    service.role = "worker"
-    if sender_id is not None:
-        service.run_id = sender_id
-    log.info("Sending digests as worker %s", service.run_id)
-    post_stop = app.post_stop
-
-    async def leave_senders(stopped: BotApp) -> None:
-        if post_stop is not None:
-            await post_stop(stopped)
-        if service.heartbeat is not None:
-            await service.heartbeat.stop()
-
-    app.post_stop = leave_senders
-    return app
+    bot = build_bot(deps, role="worker", sender_id=sender_id)
+    log.info("Sending digests as worker %s", bot.pipeline.sender_id)
+    return bot.app
 
 
 async def _serve(mode: Mode, settings: Settings, *, refused: str) -> int:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
 
+from bot.domain.schedule import StepKind, due_step, zone_for
+
 
 class DeliveryKind(StrEnum):
     """A chat's digest, or one article sent to a chat as an alert."""
@@ -135,3 +137,70 @@ class ChatSchedule:
     alerts: bool
     active: bool
     inactive_reason: str | None
+
+
+# --- planning policy ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DueGroup:
+    """Chats that share a stored time zone, a digest minute and a due slot: planned together.
+
+    None for the zone or the minute means the chat uses the default."""
+
+    zone_name: str | None
+    minute: int | None
+    due: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class GroupPlan:
+    """What planning does with one due group (see `plan_group`)."""
+
+    group: DueGroup
+    kind: StepKind
+    next_due: datetime
+    # Where the span of a chat's first digest starts (one with no digest before it).
+    first_start: datetime
+
+
+def due_by(now: datetime, rules: PlanRules) -> datetime:
+    """Return the latest slot that is due at `now`: a slot waits out the settle time, so
+    articles ingested a little late still make it into the digest of their span."""
+    return now - rules.settle
+
+
+def plan_group(group: DueGroup, now: datetime, rules: PlanRules) -> GroupPlan:
+    """Decide what a due group gets: its first slot worked out, its digest sent, or its
+    missed slot folded into the next one (see `schedule.due_step`)."""
+    zone = zone_for(group.zone_name or rules.default_zone)
+    minute = rules.default_minute if group.minute is None else group.minute
+    step = due_step(group.due, now, zone, minute, rules.missed_window)
+    return GroupPlan(group, step.kind, step.next_due, group.due - rules.first_lookback)
+
+
+def on_demand_span(
+    through: datetime | None, now: datetime, rules: PlanRules
+) -> tuple[datetime, datetime] | None:
+    """Return the span of a digest asked for at `now` (/digest now): from the chat's previous
+    digest, or the first lookback, to now less the settle time; None when it would be empty."""
+    end = due_by(now, rules)
+    start = through if through is not None else end - rules.first_lookback
+    return None if start >= end else (start, end)
+
+
+class Triage(StrEnum):
+    """What a claim does with a pending ledger row."""
+
+    SEND = "send"
+    INACTIVE = "inactive"  # the chat stopped taking messages: the row fails unsent
+    EXHAUSTED = "exhausted"  # no answer after every attempt: the row fails
+
+
+def triage(*, active: bool, ambiguous: bool, attempts: int, max_attempts: int) -> Triage:
+    """Decide whether a pending row is sent; `attempts` counts the attempts made so far."""
+    if not active:
+        return Triage.INACTIVE
+    if ambiguous and attempts >= max_attempts:
+        return Triage.EXHAUSTED
+    return Triage.SEND

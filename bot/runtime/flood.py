@@ -131,7 +131,7 @@ class FloodBudget(BaseRateLimiter[Any]):
 
     def set_rate(self, rate: float) -> None:
         """Change the overall rate while running (this process's share of the bot's budget
-        when several processes send: see storage.senders)."""
+        when several processes send: see delivery.heartbeat)."""
         if rate == self.rate:
             return
         self.rate = rate

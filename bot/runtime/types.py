@@ -1,4 +1,5 @@
-"""Types shared by the composition root and the modules it wires, importable without it."""
+"""Types the runtime, the handlers and the delivery pipeline share without importing the
+composition root (bot/app.py), which imports them all."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any, TypeAlias
 
 from telegram.ext import Application, ContextTypes, ExtBot, JobQueue
 
-# The Application type with python-telegram-bot's default context, as bot.app builds it.
+# The Application type with python-telegram-bot's default context, as bot/app.py builds it.
 BotApp: TypeAlias = Application[
     ExtBot[None],
     ContextTypes.DEFAULT_TYPE,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from telegram import Update
 
-from bot.app import build_application
+from bot.app import build_bot
 from bot.domain.articles import Article
 from bot.domain.deliveries import PlanReport
 from bot.domain.labels import LabelKind, fold_label
@@ -21,7 +21,8 @@ from bot.domain.schedule import UNSCHEDULED
 from bot.runtime.config import Settings
 from bot.runtime.deps import Deps
 from bot.runtime.types import BotApp
-from delivery.service import DeliveryService, DrainReport, service_of
+from delivery.pipeline import DeliveryPipeline
+from delivery.recorder import DrainReport
 from sandbox.localapi import FloodLimits, LocalBotApi, StoredMessage
 from storage.database import Database
 
@@ -85,19 +86,16 @@ class Bot:
 
     api: LocalBotApi
     app: BotApp
+    pipeline: DeliveryPipeline
     db: Database
     clock: Clock
     settings: Settings
     reports: list[DrainReport] = field(default_factory=list)
 
-    @property
-    def service(self) -> DeliveryService:
-        return service_of(self.app)
-
     async def tick(self) -> PlanReport:
         """One tick at the clock's time, and every send it leads to."""
-        report = await self.service.plan()
-        self.reports.append(await self.service.drain(self.app.bot))
+        report = await self.pipeline.plan()
+        self.reports.append(await self.pipeline.drain(self.app.bot))
         return report
 
     async def send(self, text: str, chat_id: int = ALICE, **kwargs: Any) -> list[StoredMessage]:
@@ -171,7 +169,7 @@ class Bot:
         moment = at or self.clock()
         async with self.db.transaction() as repos:
             outcome = await repos.articles.add_many(list(articles), moment)
-            await repos.deliveries.queue_alerts(outcome.new_ids, moment)
+            await repos.plans.queue_alerts(outcome.new_ids, moment)
         return list(outcome.new_ids)
 
     def pushed(self, chat_id: int) -> list[StoredMessage]:
@@ -222,9 +220,9 @@ async def bot(
 ) -> AsyncIterator[Bot]:
     settings = settings_for(api.url, db_url, **overrides)
     db = Database(db_url)
-    app = build_application(Deps(settings=settings, db=db, clock=clock))
-    async with app:
-        yield Bot(api, app, db, clock, settings)
+    built = build_bot(Deps(settings=settings, db=db, clock=clock))
+    async with built.app:
+        yield Bot(api, built.app, built.pipeline, db, clock, settings)
     await db.dispose()
 
 

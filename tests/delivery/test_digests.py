@@ -129,9 +129,9 @@ async def test_the_ledger_forgets_old_digests_and_keeps_recent_ones(bot: Bot) ->
     old = await long_digest(MON_SLOT, "Old")
     # DELIVERY__KEEP_DAYS is 30: a digest finished 29 days ago is kept.
     bot.clock.set(MON_SLOT + timedelta(days=29))
-    assert await bot.service.prune() == 0
+    assert await bot.pipeline.prune() == 0
     recent = await long_digest(MON_SLOT + timedelta(days=31), "Recent")
-    assert await bot.service.prune() >= 1
+    assert await bot.pipeline.prune() >= 1
 
     answer, new = await bot.press(old, text="More (2) ▸")
     assert answer is not None
@@ -140,7 +140,7 @@ async def test_the_ledger_forgets_old_digests_and_keeps_recent_ones(bot: Bot) ->
     _, (page,) = await bot.press(recent, text="More (2) ▸")
     assert titles_in(page) == ["Recent 01", "Recent 00"]
     async with bot.db.read() as repos:
-        states = await repos.deliveries.states(ALICE)
+        states = await repos.ledger.states(ALICE)
     assert states == {"sent": 1}
 
 
@@ -244,8 +244,8 @@ async def test_ledger_states_after_a_run(bot: Bot) -> None:
     bot.clock.set(MON_SLOT)
     await bot.tick()
     async with bot.db.transaction() as repos:
-        assert await repos.deliveries.states() == {DeliveryState.SENT.value: 1}
-        assert await repos.deliveries.pending() == 0
+        assert await repos.ledger.states() == {DeliveryState.SENT.value: 1}
+        assert await repos.ledger.pending() == 0
 
 
 async def test_ingesting_files_queues_alerts(bot: Bot, tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ async def chats_with_a_digest_due(bot: Bot, chat_ids: list[int]) -> None:
 
 async def ledger_states(bot: Bot) -> Counter[str]:
     async with bot.db.transaction() as repos:
-        return Counter(await repos.deliveries.states())
+        return Counter(await repos.ledger.states())
 
 
 async def test_a_429_storm_delays_but_every_chat_gets_its_digest_exactly_once(bot: Bot) -> None:

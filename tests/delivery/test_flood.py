@@ -39,10 +39,10 @@ async def test_a_digest_run_within_the_budget_never_meets_a_429(bot: Bot) -> Non
     await bot.tick()
     await bot.ingest(article("The news", "Kyiv"), at=SLOT - timedelta(hours=1))
     bot.clock.set(SLOT)
-    await bot.service.plan()
+    await bot.pipeline.plan()
     person = 4100
     bot.api.add_chat(person)
-    run = asyncio.create_task(bot.service.drain(bot.app.bot))
+    run = asyncio.create_task(bot.pipeline.drain(bot.app.bot))
     await bot.api.wait_for(lambda api: len(api.calls_to("sendMessage")) >= 5, timeout=30)
     # A person asks for something mid-run, three times in a row.
     for command in ("/digest", "/alerts", "/timezone"):

@@ -108,7 +108,7 @@ async def _in_flight(db: Database) -> int:
 
 async def _pending(db: Database) -> int:
     async with db.transaction() as repos:
-        return await repos.deliveries.pending()
+        return await repos.ledger.pending()
 
 
 class Deliveries:
@@ -195,7 +195,7 @@ async def test_kill_9_ten_times_in_a_digest_run_then_a_clean_run(
     duplicates = sum(count - 1 for count in counted.per_chat.values() if count > 1)
     in_flight = sum(flight for _, flight in kills)
     async with db.transaction() as repos:
-        states = await repos.deliveries.states()
+        states = await repos.ledger.states()
     await db.dispose()
     print(
         f"\nkill -9 x{KILLS} in a digest run for {CHATS} chats ({os.cpu_count()} cores, "

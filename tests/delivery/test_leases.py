@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import insert, select
 
+from delivery.heartbeat import Heartbeat
 from storage.database import Database
 from storage.models import ChatRow, DeliveryRow, table_of
-from storage.senders import Heartbeat
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=3)
@@ -91,8 +91,8 @@ async def test_an_expired_lease_is_taken_over_and_a_live_one_is_not(db: Database
         },
     )
     async with db.transaction() as repos:
-        assert await repos.deliveries.recover("me", NOW) == 2
-        claimed = await repos.deliveries.claim(
+        assert await repos.ledger.recover("me", NOW) == 2
+        claimed = await repos.ledger.claim(
             limit=10, claimed_by="me", now=NOW, max_attempts=3, lease=LEASE
         )
     assert sorted(d.chat_id for d in claimed) == [1, 3]
@@ -102,12 +102,12 @@ async def test_an_expired_lease_is_taken_over_and_a_live_one_is_not(db: Database
     assert states[2] == ("sending", "alive", NOW + timedelta(seconds=30))
     # My own claims are never taken over by me; the live one is once its lease runs out.
     async with db.transaction() as repos:
-        assert await repos.deliveries.recover("me", NOW + timedelta(seconds=2)) == 0
-        assert await repos.deliveries.recover("me", NOW + timedelta(seconds=31)) == 1
+        assert await repos.ledger.recover("me", NOW + timedelta(seconds=2)) == 0
+        assert await repos.ledger.recover("me", NOW + timedelta(seconds=31)) == 1
     assert (await _states(db))[2][0] == "ambiguous"
     # Another sender takes mine over once my lease has run out.
     async with db.transaction() as repos:
-        assert await repos.deliveries.recover("other", NOW + LEASE + timedelta(seconds=1)) == 2
+        assert await repos.ledger.recover("other", NOW + LEASE + timedelta(seconds=1)) == 2
 
 
 async def test_a_chat_another_sender_is_sending_to_is_skipped(db: Database) -> None:
@@ -116,7 +116,7 @@ async def test_a_chat_another_sender_is_sending_to_is_skipped(db: Database) -> N
     await _ledger(db, {1: ("sending", "other", NOW + LEASE), 2: ("planned", None, None)})
     await _another_delivery(db, 1)
     async with db.transaction() as repos:
-        claimed = await repos.deliveries.claim(
+        claimed = await repos.ledger.claim(
             limit=10, claimed_by="me", now=NOW, max_attempts=3, lease=LEASE
         )
     assert [d.chat_id for d in claimed] == [2]
@@ -133,13 +133,13 @@ async def test_claims_take_turns_so_a_chat_is_never_claimed_twice(db: Database) 
     async def second_sender() -> list[int]:
         started.set()
         async with db.transaction() as repos:
-            claimed = await repos.deliveries.claim(
+            claimed = await repos.ledger.claim(
                 limit=10, claimed_by="second", now=NOW, max_attempts=3, lease=LEASE
             )
         return [d.chat_id for d in claimed]
 
     async with db.transaction() as repos:
-        first = await repos.deliveries.claim(
+        first = await repos.ledger.claim(
             limit=1, claimed_by="first", now=NOW, max_attempts=3, lease=LEASE
         )
         # Another sender's claim waits for this one to commit ...

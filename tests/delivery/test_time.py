@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.app import build_application
+from bot.app import build_bot
 from bot.domain.schedule import zone_for
 from bot.runtime.deps import Deps
 from sandbox.localapi import LocalBotApi
@@ -120,9 +120,9 @@ async def running_bot(
     """A fresh Application on the same database: the bot after a restart."""
     settings = settings_for(api.url, db_url, **overrides)
     db = Database(db_url)
-    app = build_application(Deps(settings=settings, db=db, clock=clock))
-    async with app:
-        yield Bot(api, app, db, clock, settings)
+    built = build_bot(Deps(settings=settings, db=db, clock=clock))
+    async with built.app:
+        yield Bot(api, built.app, built.pipeline, db, clock, settings)
     await db.dispose()
 
 

@@ -167,7 +167,7 @@ async def test_three_workers_share_the_digests_and_the_budget_and_survive_a_kill
     await api.wait_for(lambda _: count(api) >= 0 and len(chats) >= CHATS, timeout=90)
     for _ in range(200):
         async with db.transaction() as repos:
-            if await repos.deliveries.pending() == 0:
+            if await repos.ledger.pending() == 0:
                 break
         await asyncio.sleep(0.05)
     for worker in workers[1:]:
@@ -194,7 +194,7 @@ async def test_three_workers_share_the_digests_and_the_budget_and_survive_a_kill
             after_kill[chat] = min(at, after_kill.get(chat, at))
     delays = [at - killed_at for at in after_kill.values()]
     async with db.transaction() as repos:
-        states = await repos.deliveries.states()
+        states = await repos.ledger.states()
     await db.dispose()
     print(
         f"\n{WORKERS} workers, {CHATS} chats, budget {BUDGET}/s, lease {LEASE:g} s "

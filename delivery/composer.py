@@ -1,0 +1,119 @@
+"""Compose: the message of each claimed delivery, a digest or an alert's card."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.domain.cards import render_card
+from bot.domain.deliveries import Delivery, DeliveryKind
+from bot.domain.digest import (
+    DigestAction,
+    DigestEntry,
+    DigestMessage,
+    compose_digest,
+    rank_entries,
+)
+from bot.domain.records import StoredArticle
+from bot.domain.schedule import zone_for
+from bot.runtime.config import Settings
+from handlers.keyboards import keyboard
+from storage.repos import Repos
+
+DIGEST_OPEN = "dg:o:{article_id}"
+DIGEST_MORE = "dg:m:{delivery_id}:{first}"
+
+
+def digest_keyboard(message: DigestMessage, delivery_id: int) -> InlineKeyboardMarkup | None:
+    """Return a digest's buttons: one per article (opens its card) and "More"."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                button.text,
+                callback_data=(
+                    DIGEST_OPEN.format(article_id=button.value)
+                    if button.action is DigestAction.OPEN
+                    else DIGEST_MORE.format(delivery_id=delivery_id, first=button.value)
+                ),
+            )
+            for button in row
+        ]
+        for row in message.buttons
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def digest_entry(stored: StoredArticle, matched: int) -> DigestEntry:
+    """Return what a digest lists of a stored article."""
+    article = stored.article
+    return DigestEntry(
+        article_id=stored.id,
+        title=article.title,
+        takeaway=article.takeaways[0] if article.takeaways else None,
+        tags=article.tags,
+        themes=article.themes,
+        matched=matched,
+        sort_at=stored.published_at,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Content:
+    """A composed message: its HTML text and its buttons."""
+
+    text: str
+    markup: InlineKeyboardMarkup | None
+
+
+async def compose(
+    repos: Repos, batch: Sequence[Delivery], settings: Settings
+) -> dict[int, Content]:
+    """Build the message of each delivery (none when there is nothing to send)."""
+    if not batch:
+        return {}
+    digests = [d for d in batch if d.kind is DeliveryKind.DIGEST]
+    items = await repos.ledger.digest_items([d.id for d in digests])
+    chat_ids = [d.chat_id for d in digests]
+    zones = await repos.schedules.zones(chat_ids)
+    followed = await repos.ledger.followed_keys(chat_ids)
+    wanted = [article_id for rows in items.values() for article_id, _ in rows]
+    wanted += [d.article_id for d in batch if d.article_id is not None]
+    articles = {stored.id: stored for stored in await repos.articles.get_many(wanted)}
+    contents: dict[int, Content] = {}
+    for delivery in batch:
+        if delivery.kind is DeliveryKind.ALERT:
+            stored = articles.get(delivery.article_id or 0)
+            if stored is not None:
+                card = render_card(stored)
+                contents[delivery.id] = Content(card.text, keyboard(card))
+            continue
+        # Articles deleted since the digest was planned are left out.
+        entries = rank_entries(
+            [
+                digest_entry(articles[article_id], matched)
+                for article_id, matched in items.get(delivery.id, [])
+                if article_id in articles
+            ]
+        )
+        zone = zone_for(zones.get(delivery.chat_id) or settings.default_timezone)
+        assert delivery.span_start is not None
+        if not entries:
+            if settings.digest.send_empty:
+                contents[delivery.id] = Content(
+                    f"📭 Nothing new on your topics since "
+                    f"{delivery.span_start.astimezone(zone):%a %d %b, %H:%M}.",
+                    None,
+                )
+            continue
+        message = compose_digest(
+            entries,
+            total=len(entries),
+            since=delivery.span_start,
+            zone=zone,
+            followed=followed.get(delivery.chat_id, set()),
+            max_items=settings.digest.max_items,
+        )
+        contents[delivery.id] = Content(message.html, digest_keyboard(message, delivery.id))
+    return contents
