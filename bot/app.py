@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, TypeAlias
 
-from telegram.ext import Application, ContextTypes, ExtBot, JobQueue
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.ext import Application, ContextTypes, Defaults, ExtBot, JobQueue
 
 import handlers
 from bot.runtime.deps import Deps
@@ -44,6 +46,14 @@ def build_application(deps: Deps) -> BotApp:
         .base_file_url(f"{api}/file/bot")
         .post_init(post_init)
         .post_shutdown(close_db)
+        # Every text the bot sends is HTML, and a card links its source at most: a preview
+        # would push the card's text aside.
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
         # Every Bot API call goes through the flood budget (see bot/runtime/flood.py).
         .rate_limiter(flood_budget(deps))
         # PTB's default (one update at a time), timed for /metrics in every mode.

@@ -33,8 +33,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
-from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -58,19 +56,15 @@ from bot.domain.deliveries import (
     Priority,
     inactive_reason,
 )
-from bot.domain.digest import (
-    DigestAction,
-    DigestEntry,
-    DigestMessage,
-    compose_digest,
-    rank_entries,
-)
+from bot.domain.digest import DigestEntry, compose_digest, rank_entries
+from bot.domain.messages import Message
+from bot.domain.preferences import nothing_new
 from bot.domain.records import StoredArticle
 from bot.domain.schedule import slot_after_today, zone_for
 from bot.runtime import metrics
 from bot.runtime.deps import Deps
 from bot.runtime.flood import FloodBudget
-from handlers.keyboards import keyboard
+from handlers.messages import send
 from storage.senders import Heartbeat
 
 if TYPE_CHECKING:
@@ -84,9 +78,6 @@ PRUNE_EVERY_SECONDS = 3600.0
 PRUNE_BATCH = 5000
 PRUNE_BATCHES = 100
 
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-DIGEST_OPEN = "dg:o:{article_id}"
-DIGEST_MORE = "dg:m:{delivery_id}:{first}"
 TICK_JOB = "digest-tick"
 # Causes of a NetworkError that mean the request never reached Telegram.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -106,25 +97,6 @@ def plan_rules(deps: Deps) -> PlanRules:
     )
 
 
-def digest_keyboard(message: DigestMessage, delivery_id: int) -> InlineKeyboardMarkup | None:
-    """Return a digest's buttons: one per article (opens its card) and "More"."""
-    rows = [
-        [
-            InlineKeyboardButton(
-                button.text,
-                callback_data=(
-                    DIGEST_OPEN.format(article_id=button.value)
-                    if button.action is DigestAction.OPEN
-                    else DIGEST_MORE.format(delivery_id=delivery_id, first=button.value)
-                ),
-            )
-            for button in row
-        ]
-        for row in message.buttons
-    ]
-    return InlineKeyboardMarkup(rows) if rows else None
-
-
 def digest_entry(stored: StoredArticle, matched: int) -> DigestEntry:
     """Return what a digest lists of a stored article."""
     article = stored.article
@@ -137,12 +109,6 @@ def digest_entry(stored: StoredArticle, matched: int) -> DigestEntry:
         matched=matched,
         sort_at=stored.published_at,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class _Content:
-    text: str
-    markup: InlineKeyboardMarkup | None
 
 
 @dataclass(slots=True)
@@ -343,7 +309,7 @@ class DeliveryService:
                     sending.cancel()
         return report
 
-    async def _claim(self) -> tuple[list[Delivery], dict[int, _Content]]:
+    async def _claim(self) -> tuple[list[Delivery], dict[int, Message]]:
         """Claim the next batch, then compose its messages."""
         settings = self._deps.settings.delivery
         # Claims take turns on PostgreSQL (see DeliveryRepository.claim): composing comes
@@ -380,7 +346,7 @@ class DeliveryService:
         """Return the slot after today's: a digest sent on demand counts as the day's."""
         return slot_after_today(self._deps.clock(), zone_for(zone_name), minute)
 
-    async def _compose(self, repos: Any, batch: Sequence[Delivery]) -> dict[int, _Content]:
+    async def _compose(self, repos: Any, batch: Sequence[Delivery]) -> dict[int, Message]:
         """Build the message of each delivery (none when there is nothing to send)."""
         if not batch:
             return {}
@@ -393,13 +359,12 @@ class DeliveryService:
         wanted = [article_id for rows in items.values() for article_id, _ in rows]
         wanted += [d.article_id for d in batch if d.article_id is not None]
         articles = {stored.id: stored for stored in await repos.articles.get_many(wanted)}
-        contents: dict[int, _Content] = {}
+        contents: dict[int, Message] = {}
         for delivery in batch:
             if delivery.kind is DeliveryKind.ALERT:
                 stored = articles.get(delivery.article_id or 0)
                 if stored is not None:
-                    card = render_card(stored)
-                    contents[delivery.id] = _Content(card.text, keyboard(card))
+                    contents[delivery.id] = render_card(stored)
                 continue
             # Articles deleted since the digest was planned are left out.
             entries = rank_entries(
@@ -413,11 +378,7 @@ class DeliveryService:
             assert delivery.span_start is not None
             if not entries:
                 if settings.digest.send_empty:
-                    contents[delivery.id] = _Content(
-                        f"📭 Nothing new on your topics since "
-                        f"{delivery.span_start.astimezone(zone):%a %d %b, %H:%M}.",
-                        None,
-                    )
+                    contents[delivery.id] = nothing_new(delivery.span_start, zone)
                 continue
             message = compose_digest(
                 entries,
@@ -425,16 +386,17 @@ class DeliveryService:
                 since=delivery.span_start,
                 zone=zone,
                 followed=followed.get(delivery.chat_id, set()),
+                delivery_id=delivery.id,
                 max_items=settings.digest.max_items,
             )
-            contents[delivery.id] = _Content(message.html, digest_keyboard(message, delivery.id))
+            contents[delivery.id] = message
         return contents
 
     async def _send_all(
         self,
         bot: ExtBot[Any],
         batch: Sequence[Delivery],
-        contents: dict[int, _Content],
+        contents: dict[int, Message],
         effects: _Effects,
         limit: asyncio.Semaphore,
     ) -> list[Outcome]:
@@ -455,7 +417,7 @@ class DeliveryService:
         return list(await asyncio.gather(*(one(delivery) for delivery in batch)))
 
     async def _send(
-        self, bot: ExtBot[Any], delivery: Delivery, content: _Content, effects: _Effects
+        self, bot: ExtBot[Any], delivery: Delivery, content: Message, effects: _Effects
     ) -> Outcome:
         """Send one message; turn every way it can end into an outcome for the ledger."""
         timeout = self._deps.settings.delivery.timeout_seconds
@@ -467,12 +429,10 @@ class DeliveryService:
             )
         priority = None if delivery.priority is Priority.INTERACTIVE else int(delivery.priority)
         try:
-            message = await bot.send_message(
+            message = await send(
+                bot,
                 chat_id,
-                content.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=content.markup,
-                link_preview_options=NO_PREVIEW,
+                content,
                 read_timeout=timeout,
                 write_timeout=timeout,
                 rate_limit_args=priority,
