@@ -6,6 +6,7 @@ the tick never sees a half-changed setting.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -64,12 +65,18 @@ class DigestHandlers:
 
     # --- /digest -------------------------------------------------------------------------
 
+    async def _bare(self, said: Command, show: Callable[[ChatSchedule], Message]) -> bool:
+        """Answer a command without argument with the chat's setting; whether it was bare."""
+        if said.argument.strip():
+            return False
+        await said.reply(show(await self._schedule(said.chat)))
+        return True
+
     async def digest(self, said: Command) -> None:
         """/digest, /digest HH:MM, /digest off, /digest now."""
-        chat, argument = said.chat, said.argument.strip()
-        if not argument:
-            await said.reply(digest_settings(await self._schedule(chat), self._now()))
+        if await self._bare(said, lambda schedule: digest_settings(schedule, self._now())):
             return
+        chat, argument = said.chat, said.argument.strip()
         word = argument.lower()
         if word not in ("off", "now"):
             try:
@@ -133,10 +140,9 @@ class DigestHandlers:
 
     async def timezone(self, said: Command) -> None:
         """/timezone and /timezone <IANA name or UTC offset>."""
-        chat, argument = said.chat, said.argument.strip()
-        if not argument:
-            await said.reply(timezone_settings(await self._schedule(chat), self._now()))
+        if await self._bare(said, lambda schedule: timezone_settings(schedule, self._now())):
             return
+        chat, argument = said.chat, said.argument.strip()
         try:
             choice = parse_zone(argument[:100])
         except ValueError as error:
@@ -161,10 +167,9 @@ class DigestHandlers:
 
     async def alerts(self, said: Command) -> None:
         """/alerts, /alerts on, /alerts off."""
-        chat, argument = said.chat, said.argument.strip().lower()
-        if not argument:
-            await said.reply(alerts_settings((await self._schedule(chat)).alerts))
+        if await self._bare(said, lambda schedule: alerts_settings(schedule.alerts)):
             return
+        chat, argument = said.chat, said.argument.strip().lower()
         if argument not in ("on", "off"):
             await said.reply(alerts_usage())
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bot.domain.commands import (
@@ -13,6 +14,7 @@ from bot.domain.commands import (
     resolve,
 )
 from bot.domain.labels import Label
+from bot.domain.messages import Message
 from bot.domain.replies import (
     LABEL_GONE,
     AdminsOnly,
@@ -45,6 +47,23 @@ def _problems(parsed: ParsedLabels) -> LabelProblems:
     )
 
 
+async def _labels_to_change(
+    said: Command, command: str, usage: Callable[[], Awaitable[Message]]
+) -> ParsedLabels | None:
+    """Return the labels a command changes, or None once it has answered otherwise: with
+    `usage` when it names no labels, a refusal to a non-admin, or why no label is usable."""
+    if not said.argument:
+        await said.reply(await usage())
+        return None
+    if not await said.admins_only(AdminsOnly.SUBSCRIPTIONS):
+        return None
+    parsed = parse_labels(said.argument)
+    if not parsed.labels:
+        await said.reply(unusable_labels(_problems(parsed), command))
+        return None
+    return parsed
+
+
 class SubscriptionHandlers:
     """What a chat follows: commands and buttons."""
 
@@ -52,18 +71,15 @@ class SubscriptionHandlers:
         self._deps = deps
 
     async def subscribe(self, said: Command) -> None:
-        chat, argument = said.chat, said.argument
         now = self._deps.clock()
-        if not argument:
+
+        async def usage() -> Message:
             async with self._deps.db.read() as repos:
                 active = await active_labels(repos, now, 6)
-            await said.reply(subscribe_usage([label for label, _ in active]))
-            return
-        if not await said.admins_only(AdminsOnly.SUBSCRIPTIONS):
-            return
-        parsed = parse_labels(argument)
-        if not parsed.labels:
-            await said.reply(unusable_labels(_problems(parsed), "subscribe"))
+            return subscribe_usage([label for label, _ in active])
+
+        parsed = await _labels_to_change(said, "subscribe", usage)
+        if parsed is None:
             return
         report = SubscribeReport(problems=_problems(parsed))
         async with self._deps.db.transaction() as repos:
@@ -80,21 +96,18 @@ class SubscriptionHandlers:
                         request.key, candidates, limit=SUGGESTIONS_PER_LABEL
                     )
                     report.problems.unknown.append((request, suggestions))
-            await _add(repos, chat.id, chosen, report, now)
+            await _add(repos, said.chat.id, chosen, report, now)
         await said.reply(subscribe_reply(report, MAX_SUBSCRIPTIONS))
 
     async def unsubscribe(self, said: Command) -> None:
-        chat, argument = said.chat, said.argument
-        if not argument:
+        chat = said.chat
+
+        async def usage() -> Message:
             async with self._deps.db.read() as repos:
-                following = await repos.subscriptions.for_chat(chat.id)
-            await said.reply(unsubscribe_usage(following))
-            return
-        if not await said.admins_only(AdminsOnly.SUBSCRIPTIONS):
-            return
-        parsed = parse_labels(argument)
-        if not parsed.labels:
-            await said.reply(unusable_labels(_problems(parsed), "unsubscribe"))
+                return unsubscribe_usage(await repos.subscriptions.for_chat(chat.id))
+
+        parsed = await _labels_to_change(said, "unsubscribe", usage)
+        if parsed is None:
             return
         report = UnsubscribeReport(problems=_problems(parsed))
         async with self._deps.db.transaction() as repos:
