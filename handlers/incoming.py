@@ -3,7 +3,8 @@
 `command(...)` and `button(...)` build the PTB handlers: they skip updates without a chat,
 parse a button's callback data with the pattern that registers it, and answer a press that
 its handler left unanswered, so a button never keeps spinning. A handler then works on a
-`Command` or a `Press` and says what only admins may do with `admins_only`.
+`Command` or a `Press` and says what only admins may do with `admins_only`. Before any of
+them, `ChatRecorder` records the chat (see handlers.register).
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ class Command:
         sender = self.message.from_user
         if await may_change(self.bot, self.chat, sender, self.message.sender_chat):
             return True
-        await self.message.reply_text(refusal_not_admin(what))
+        await self.reply(Message(refusal_not_admin(what)))
         return False
 
 
