@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from telegram.ext import Application
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.ext import Application, Defaults
 
-import handlers
 from bot.runtime.deps import Deps
 from bot.runtime.flood import FloodBudget
 from bot.runtime.metrics import TimedUpdateProcessor
 from bot.runtime.types import BotApp
 from delivery.pipeline import DeliveryPipeline
+from handlers import registry
 
 # A well-formed token for the local sandbox, whose Bot API accepts any token.
 SANDBOX_TOKEN = "123456789:sandbox-token-for-the-local-bot-api-0000"
@@ -35,7 +37,7 @@ def build_bot(deps: Deps, *, role: str = "bot", sender_id: str | None = None) ->
 
     async def post_init(app: BotApp) -> None:
         await deps.db.upgrade()
-        await handlers.post_init(app, deps)
+        await registry.post_init(app, deps)
 
     async def leave_senders(_: BotApp) -> None:
         # The batches in flight were sent and recorded when the application stopped; the
@@ -53,6 +55,14 @@ def build_bot(deps: Deps, *, role: str = "bot", sender_id: str | None = None) ->
         .post_init(post_init)
         .post_stop(leave_senders)
         .post_shutdown(close_db)
+        # Every text the bot sends is HTML, and a card links its source at most: a preview
+        # would push the card's text aside.
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
         # Every Bot API call goes through the flood budget (see bot/runtime/flood.py).
         .rate_limiter(flood_budget(deps))
         # PTB's default (one update at a time), timed for /metrics in every mode.
@@ -60,7 +70,7 @@ def build_bot(deps: Deps, *, role: str = "bot", sender_id: str | None = None) ->
         .build()
     )
     pipeline = DeliveryPipeline(deps, app, role=role, sender_id=sender_id)
-    handlers.register(app, deps, pipeline)
+    registry.register(app, deps, pipeline)
     _schedule_tick(app, deps, pipeline)
     return Digestbot(app, pipeline)
 

@@ -3,46 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain.cards import render_card
 from bot.domain.deliveries import Delivery, DeliveryKind
-from bot.domain.digest import (
-    DigestAction,
-    DigestEntry,
-    DigestMessage,
-    compose_digest,
-    rank_entries,
-)
+from bot.domain.digest import DigestEntry, compose_digest, rank_entries
+from bot.domain.messages import Message
+from bot.domain.preferences import nothing_new
 from bot.domain.records import StoredArticle
 from bot.domain.schedule import zone_for
 from bot.runtime.config import Settings
-from handlers.keyboards import keyboard
 from storage.repos import Repos
-
-DIGEST_OPEN = "dg:o:{article_id}"
-DIGEST_MORE = "dg:m:{delivery_id}:{first}"
-
-
-def digest_keyboard(message: DigestMessage, delivery_id: int) -> InlineKeyboardMarkup | None:
-    """Return a digest's buttons: one per article (opens its card) and "More"."""
-    rows = [
-        [
-            InlineKeyboardButton(
-                button.text,
-                callback_data=(
-                    DIGEST_OPEN.format(article_id=button.value)
-                    if button.action is DigestAction.OPEN
-                    else DIGEST_MORE.format(delivery_id=delivery_id, first=button.value)
-                ),
-            )
-            for button in row
-        ]
-        for row in message.buttons
-    ]
-    return InlineKeyboardMarkup(rows) if rows else None
 
 
 def digest_entry(stored: StoredArticle, matched: int) -> DigestEntry:
@@ -59,17 +29,9 @@ def digest_entry(stored: StoredArticle, matched: int) -> DigestEntry:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Content:
-    """A composed message: its HTML text and its buttons."""
-
-    text: str
-    markup: InlineKeyboardMarkup | None
-
-
 async def compose(
     repos: Repos, batch: Sequence[Delivery], settings: Settings
-) -> dict[int, Content]:
+) -> dict[int, Message]:
     """Build the message of each delivery (none when there is nothing to send)."""
     if not batch:
         return {}
@@ -81,13 +43,12 @@ async def compose(
     wanted = [article_id for rows in items.values() for article_id, _ in rows]
     wanted += [d.article_id for d in batch if d.article_id is not None]
     articles = {stored.id: stored for stored in await repos.articles.get_many(wanted)}
-    contents: dict[int, Content] = {}
+    contents: dict[int, Message] = {}
     for delivery in batch:
         if delivery.kind is DeliveryKind.ALERT:
             stored = articles.get(delivery.article_id or 0)
             if stored is not None:
-                card = render_card(stored)
-                contents[delivery.id] = Content(card.text, keyboard(card))
+                contents[delivery.id] = render_card(stored)
             continue
         # Articles deleted since the digest was planned are left out.
         entries = rank_entries(
@@ -101,11 +62,7 @@ async def compose(
         assert delivery.span_start is not None
         if not entries:
             if settings.digest.send_empty:
-                contents[delivery.id] = Content(
-                    f"📭 Nothing new on your topics since "
-                    f"{delivery.span_start.astimezone(zone):%a %d %b, %H:%M}.",
-                    None,
-                )
+                contents[delivery.id] = nothing_new(delivery.span_start, zone)
             continue
         message = compose_digest(
             entries,
@@ -113,7 +70,8 @@ async def compose(
             since=delivery.span_start,
             zone=zone,
             followed=followed.get(delivery.chat_id, set()),
+            delivery_id=delivery.id,
             max_items=settings.digest.max_items,
         )
-        contents[delivery.id] = Content(message.html, digest_keyboard(message, delivery.id))
+        contents[delivery.id] = message
     return contents

@@ -14,11 +14,12 @@ from datetime import timedelta
 from telegram.ext import ContextTypes, ExtBot
 
 from bot.domain.deliveries import Delivery, Outcome, PlanReport
+from bot.domain.messages import Message
 from bot.runtime import metrics
 from bot.runtime.deps import Deps
 from bot.runtime.flood import FloodBudget
 from bot.runtime.types import BotApp
-from delivery.composer import Content, compose
+from delivery.composer import compose
 from delivery.heartbeat import Heartbeat
 from delivery.planner import Planner
 from delivery.recorder import DrainReport, Recorder
@@ -174,7 +175,7 @@ class DeliveryPipeline:
                     sending.cancel()
         return report
 
-    async def claim(self) -> tuple[list[Delivery], dict[int, Content]]:
+    async def claim(self) -> tuple[list[Delivery], dict[int, Message]]:
         """Claim the next batch, then compose its messages."""
         settings = self._deps.settings.delivery
         # Claims take turns on PostgreSQL (see LedgerRepository.claim): composing comes

@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import httpx
-from telegram import LinkPreviewOptions
-from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -32,13 +30,13 @@ from bot.domain.deliveries import (
     Priority,
     inactive_reason,
 )
+from bot.domain.messages import Message
 from bot.runtime import metrics
 from bot.runtime.config import DeliverySettings
-from delivery.composer import Content
+from handlers.messages import send
 
 log = logging.getLogger(__name__)
 
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # Causes of a NetworkError that mean the request never reached Telegram.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -64,7 +62,7 @@ class Sender:
         self,
         bot: ExtBot[None],
         batch: Sequence[Delivery],
-        contents: dict[int, Content],
+        contents: dict[int, Message],
         effects: Effects,
         limit: asyncio.Semaphore,
     ) -> list[Outcome]:
@@ -98,7 +96,7 @@ class Sender:
             metrics.digest_lag((self._clock() - delivery.span_end).total_seconds())
 
     async def _send(
-        self, bot: ExtBot[None], delivery: Delivery, content: Content, effects: Effects
+        self, bot: ExtBot[None], delivery: Delivery, content: Message, effects: Effects
     ) -> Outcome:
         """Send one message; turn every way it can end into an outcome for the ledger."""
         chat_id = effects.migrated.get(delivery.chat_id, delivery.chat_id)
@@ -109,17 +107,14 @@ class Sender:
             )
         priority = None if delivery.priority is Priority.INTERACTIVE else int(delivery.priority)
         try:
-            message = await bot.send_message(
+            message = await send(
+                bot,
                 chat_id,
-                content.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=content.markup,
-                link_preview_options=NO_PREVIEW,
+                content,
                 read_timeout=self._timeout,
                 write_timeout=self._timeout,
-                # PTB's default context types the bot's rate-limit arguments as None; the
-                # flood budget this bot is built with (bot.runtime.flood) reads a priority.
-                rate_limit_args=priority,  # type: ignore[arg-type]
+                # The flood budget this bot is built with (bot.runtime.flood) reads a priority.
+                rate_limit_args=priority,
             )
         except TelegramError as error:
             return self._failed(delivery, error, effects)

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from telegram import Update
-from telegram.ext import CommandHandler, ContextTypes, filters
+from telegram.ext import filters
 
+from bot.domain.messages import Message
 from bot.domain.stats import stats_text
 from bot.runtime.deps import Deps
-
-if TYPE_CHECKING:
-    from bot.runtime.types import BotApp
+from handlers.incoming import Command
 
 
 class AdminHandlers:
@@ -22,28 +19,16 @@ class AdminHandlers:
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
 
-    async def stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message = update.effective_message
-        if message is None:
-            return
+    def operators(self) -> filters.BaseFilter:
+        """Messages from ADMIN_IDS only; an empty ADMIN_IDS matches nobody. For anyone else
+        the commands do not match, so the fallback answers them like unknown commands."""
+        return filters.UpdateType.MESSAGE & filters.User(user_id=self._deps.settings.admin_ids)
+
+    async def stats(self, said: Command) -> None:
         zone_name = self._deps.settings.default_timezone
         zone = ZoneInfo(zone_name)
         today = self._deps.clock().astimezone(zone).date()
         day_start = datetime.combine(today, time(), tzinfo=zone)
         async with self._deps.db.read() as repos:
             stats = await repos.stats.collect(day_start)
-        await message.reply_html(stats_text(stats, zone_name))
-
-
-def register(app: BotApp, deps: Deps) -> None:
-    """Add /stats for ADMIN_IDS. For anyone else this handler does not match, so the fallback
-    answers it exactly like a command the bot does not have."""
-    admin = AdminHandlers(deps)
-    app.add_handler(
-        CommandHandler(
-            "stats",
-            admin.stats,
-            # An empty ADMIN_IDS matches nobody.
-            filters=filters.UpdateType.MESSAGE & filters.User(user_id=deps.settings.admin_ids),
-        )
-    )
+        await said.reply(Message(stats_text(stats, zone_name)))

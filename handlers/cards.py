@@ -4,19 +4,12 @@ Both edit the card's own message in place, so a retelling never floods the chat.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from telegram import Update
-from telegram.ext import CallbackQueryHandler, ContextTypes
-
-from bot.domain.cards import Action, render_card, render_retelling
+from bot.domain.cards import render_card, render_retelling
+from bot.domain.records import StoredArticle
 from bot.domain.replies import ARTICLE_GONE
 from bot.runtime.deps import Deps
-from handlers.common import drop_buttons, edit
-from handlers.keyboards import PATTERNS, parse_ids
-
-if TYPE_CHECKING:
-    from bot.runtime.types import BotApp
+from handlers.incoming import Press
+from handlers.messages import edit
 
 
 class CardHandlers:
@@ -25,53 +18,28 @@ class CardHandlers:
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
 
-    async def retell(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def retell(self, press: Press) -> None:
         """`ret:<article id>:<page>`: show that page of the retelling in place."""
-        query = update.callback_query
-        if query is None:
-            return
-        ids = parse_ids(Action.RETELL, query.data)
-        if ids is None:
-            await query.answer()
-            return
-        article_id, page = ids
+        article_id, page = press.ids
+        stored = await self._article(press, article_id)
+        if stored is not None:
+            await edit(press.query, render_retelling(stored, page))
+
+    async def takeaways(self, press: Press) -> None:
+        """`tak:<article id>`: back to the card with the key takeaways, in place."""
+        stored = await self._article(press, press.ids[0])
+        if stored is not None:
+            await edit(press.query, render_card(stored))
+
+    async def nothing(self, press: Press) -> None:
+        """A button that only shows something, like the page number: answered, it stays."""
+
+    async def _article(self, press: Press, article_id: int) -> StoredArticle | None:
+        """Return the article and answer the press, or say it is gone and drop the buttons."""
         async with self._deps.db.read() as repos:
             stored = await repos.articles.get(article_id)
         if stored is None:
-            await query.answer(ARTICLE_GONE)
-            await drop_buttons(query)
-            return
-        await query.answer()
-        await edit(query, render_retelling(stored, page))
-
-    async def takeaways(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """`tak:<article id>`: back to the card with the key takeaways, in place."""
-        query = update.callback_query
-        if query is None:
-            return
-        ids = parse_ids(Action.TAKEAWAYS, query.data)
-        if ids is None:
-            await query.answer()
-            return
-        async with self._deps.db.read() as repos:
-            stored = await repos.articles.get(ids[0])
-        if stored is None:
-            await query.answer(ARTICLE_GONE)
-            await drop_buttons(query)
-            return
-        await query.answer()
-        await edit(query, render_card(stored))
-
-    async def nothing(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A button that only shows something, like the page number: answer and stay."""
-        query = update.callback_query
-        if query is not None:
-            await query.answer()
-
-
-def register(app: BotApp, deps: Deps) -> None:
-    """Add the card buttons."""
-    cards = CardHandlers(deps)
-    app.add_handler(CallbackQueryHandler(cards.retell, pattern=PATTERNS[Action.RETELL]))
-    app.add_handler(CallbackQueryHandler(cards.takeaways, pattern=PATTERNS[Action.TAKEAWAYS]))
-    app.add_handler(CallbackQueryHandler(cards.nothing, pattern=PATTERNS[Action.NOTHING]))
+            await press.gone(ARTICLE_GONE, drop=True)
+        else:
+            await press.answer()
+        return stored

@@ -6,33 +6,19 @@ the tick never sees a half-changed setting.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from telegram import (
-    Chat,
-    ChatMemberUpdated,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Message,
-    Update,
-)
-from telegram.constants import ChatMemberStatus, ParseMode
-from telegram.ext import (
-    CallbackQueryHandler,
-    ChatMemberHandler,
-    CommandHandler,
-    ContextTypes,
-    MessageHandler,
-    filters,
-)
+from telegram import Chat, ChatMemberUpdated, Update
+from telegram.constants import ChatMemberStatus
+from telegram.ext import ContextTypes, ExtBot
 
 from bot.domain.cards import render_card
 from bot.domain.deliveries import ChatSchedule, DeliveryState, InactiveReason
 from bot.domain.digest import compose_digest
+from bot.domain.messages import Message
 from bot.domain.preferences import (
-    Reply,
     alerts_set,
     alerts_settings,
     alerts_usage,
@@ -40,54 +26,21 @@ from bot.domain.preferences import (
     digest_settings,
     digest_time_set,
     digest_usage,
-    not_admin,
     nothing_new,
     timezone_bad_offset,
     timezone_set,
     timezone_settings,
     timezone_unknown,
 )
-from bot.domain.replies import ARTICLE_GONE
+from bot.domain.replies import ARTICLE_GONE, AdminsOnly
 from bot.domain.schedule import next_slot, parse_digest_time, parse_zone, zone_for
 from bot.runtime.deps import Deps
-from delivery.composer import digest_entry, digest_keyboard
-from handlers.common import COMMAND_UPDATES, NO_PREVIEW, argument_of, may_change_subscriptions
-from handlers.keyboards import keyboard
+from delivery.composer import digest_entry
+from handlers.incoming import Command, Press
+from handlers.messages import send
 
 if TYPE_CHECKING:
-    from bot.runtime.types import BotApp
     from delivery.pipeline import DeliveryPipeline
-
-# Callback data: `dg:o:<article id>` opens a card, `dg:m:<delivery id>:<first>` shows more of a
-# digest, `dg:t:<HHMM|off|now>`, `dg:z:<zone name>` and `dg:a:<on|off>` change settings.
-OPEN_PATTERN = re.compile(r"^dg:o:(\d{1,19})\Z")
-MORE_PATTERN = re.compile(r"^dg:m:(\d{1,19}):(\d{1,6})\Z")
-SETTING_PATTERN = re.compile(r"^dg:([tza]):([A-Za-z0-9_/+\-]{1,58})\Z")
-# Handler group of the status handlers: before the command handlers (group 0) so a chat that
-# comes back with /start is active again before /start is answered.
-STATUS_GROUP = -5
-
-
-def _markup(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    choice.text, callback_data=f"dg:{choice.kind.value}:{choice.value}"
-                )
-                for choice in row
-            ]
-            for row in reply.buttons
-        ]
-    )
-
-
-async def _answer(message: Message, reply: Reply) -> None:
-    await message.reply_html(
-        reply.text, reply_markup=_markup(reply), link_preview_options=NO_PREVIEW
-    )
 
 
 class DigestHandlers:
@@ -100,62 +53,48 @@ class DigestHandlers:
     # --- helpers -------------------------------------------------------------------------
 
     async def _schedule(self, chat: Chat) -> ChatSchedule:
-        """Return the chat's schedule, creating the chat on first contact."""
+        """Return the chat's schedule (the chat is recorded before any handler runs)."""
         settings = self._deps.settings
-        async with self._deps.db.transaction() as repos:
-            await repos.chats.ensure(chat.id, chat.type, chat.title, self._deps.clock())
+        async with self._deps.db.read() as repos:
             schedule = await repos.schedules.get(
                 chat.id, settings.default_timezone, settings.digest.default_minute
             )
         assert schedule is not None
         return schedule
 
-    async def _allowed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-        chat = update.effective_chat
-        if chat is None:
-            return False
-        message = update.effective_message
-        sender_chat = message.sender_chat if message is not None else None
-        if await may_change_subscriptions(context.bot, chat, update.effective_user, sender_chat):
-            return True
-        if update.callback_query is not None:
-            await update.callback_query.answer(not_admin(), show_alert=True)
-        elif message is not None:
-            await message.reply_text(not_admin())
-        return False
-
     # --- /digest -------------------------------------------------------------------------
 
-    async def digest(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def _bare(self, said: Command, show: Callable[[ChatSchedule], Message]) -> bool:
+        """Answer a command without argument with the chat's setting; whether it was bare."""
+        if said.argument.strip():
+            return False
+        await said.reply(show(await self._schedule(said.chat)))
+        return True
+
+    async def digest(self, said: Command) -> None:
         """/digest, /digest HH:MM, /digest off, /digest now."""
-        message, chat = update.effective_message, update.effective_chat
-        if message is None or chat is None:
+        if await self._bare(said, lambda schedule: digest_settings(schedule, self._now())):
             return
-        argument = argument_of(message).strip()
-        if not argument:
-            await _answer(message, digest_settings(await self._schedule(chat), self._now()))
-            return
+        chat, argument = said.chat, said.argument.strip()
         word = argument.lower()
         if word not in ("off", "now"):
             try:
                 parse_digest_time(argument)
             except ValueError:
-                await _answer(message, digest_usage(argument))
+                await said.reply(digest_usage(argument))
                 return
-        if not await self._allowed(update, context):
+        if not await said.admins_only(AdminsOnly.SCHEDULE):
             return
         choice = word if word in ("off", "now") else argument
-        reply = await self._set_digest(chat, choice, context)
+        reply = await self._set_digest(chat, choice, said.bot)
         if reply is not None:
-            await _answer(message, reply)
+            await said.reply(reply)
 
-    async def _set_digest(
-        self, chat: Chat, choice: str, context: ContextTypes.DEFAULT_TYPE
-    ) -> Reply | None:
+    async def _set_digest(self, chat: Chat, choice: str, bot: ExtBot[Any]) -> Message | None:
         """Apply a digest choice (HH:MM, "off", "now"); None when the digest itself answered."""
         schedule = await self._schedule(chat)
         if choice == "now":
-            return await self._digest_now(chat.id, schedule, context)
+            return await self._digest_now(chat.id, schedule, bot)
         now = self._now()
         async with self._deps.db.transaction() as repos:
             if choice == "off":
@@ -172,41 +111,38 @@ class DigestHandlers:
         return digest_time_set(await self._schedule(chat), now)
 
     async def _digest_now(
-        self, chat_id: int, schedule: ChatSchedule, context: ContextTypes.DEFAULT_TYPE
-    ) -> Reply | None:
+        self, chat_id: int, schedule: ChatSchedule, bot: ExtBot[Any]
+    ) -> Message | None:
         """Send the chat's digest at once; it counts as the day's digest."""
         delivery = await self._pipeline.plan_now(chat_id)
+        zone = zone_for(schedule.timezone)
         if delivery is None:
-            return nothing_new(schedule.through, schedule)
-        outcome = await self._pipeline.send_now(context.bot, delivery)
+            return nothing_new(schedule.through, zone)
+        outcome = await self._pipeline.send_now(bot, delivery)
         if outcome.state is DeliveryState.EMPTY:
-            return nothing_new(delivery.span_start, schedule)
+            return nothing_new(delivery.span_start, zone)
         return None
 
     # --- /timezone -----------------------------------------------------------------------
 
-    async def timezone(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def timezone(self, said: Command) -> None:
         """/timezone and /timezone <IANA name or UTC offset>."""
-        message, chat = update.effective_message, update.effective_chat
-        if message is None or chat is None:
+        if await self._bare(said, lambda schedule: timezone_settings(schedule, self._now())):
             return
-        argument = argument_of(message).strip()
-        if not argument:
-            await _answer(message, timezone_settings(await self._schedule(chat), self._now()))
-            return
+        chat, argument = said.chat, said.argument.strip()
         try:
             choice = parse_zone(argument[:100])
         except ValueError as error:
-            await _answer(message, timezone_bad_offset(str(error)))
+            await said.reply(timezone_bad_offset(str(error)))
             return
         if choice.name is None:
-            await _answer(message, timezone_unknown(argument, choice.suggestions))
+            await said.reply(timezone_unknown(argument, choice.suggestions))
             return
-        if not await self._allowed(update, context):
+        if not await said.admins_only(AdminsOnly.SCHEDULE):
             return
-        await _answer(message, await self._set_zone(chat, choice.name))
+        await said.reply(await self._set_zone(chat, choice.name))
 
-    async def _set_zone(self, chat: Chat, name: str) -> Reply:
+    async def _set_zone(self, chat: Chat, name: str) -> Message:
         schedule = await self._schedule(chat)
         now = self._now()
         due = next_slot(now, zone_for(name), schedule.digest_minute)
@@ -216,23 +152,19 @@ class DigestHandlers:
 
     # --- /alerts -------------------------------------------------------------------------
 
-    async def alerts(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def alerts(self, said: Command) -> None:
         """/alerts, /alerts on, /alerts off."""
-        message, chat = update.effective_message, update.effective_chat
-        if message is None or chat is None:
+        if await self._bare(said, lambda schedule: alerts_settings(schedule.alerts)):
             return
-        argument = argument_of(message).strip().lower()
-        if not argument:
-            await _answer(message, alerts_settings((await self._schedule(chat)).alerts))
-            return
+        chat, argument = said.chat, said.argument.strip().lower()
         if argument not in ("on", "off"):
-            await _answer(message, alerts_usage())
+            await said.reply(alerts_usage())
             return
-        if not await self._allowed(update, context):
+        if not await said.admins_only(AdminsOnly.SCHEDULE):
             return
-        await _answer(message, await self._set_alerts(chat, argument == "on"))
+        await said.reply(await self._set_alerts(chat, argument == "on"))
 
-    async def _set_alerts(self, chat: Chat, on: bool) -> Reply:
+    async def _set_alerts(self, chat: Chat, on: bool) -> Message:
         await self._schedule(chat)
         async with self._deps.db.transaction() as repos:
             await repos.schedules.set_alerts(chat.id, on)
@@ -240,79 +172,54 @@ class DigestHandlers:
 
     # --- buttons -------------------------------------------------------------------------
 
-    async def setting_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """`dg:t:…`, `dg:z:…`, `dg:a:…`: the buttons under /digest, /timezone and /alerts."""
-        query, chat = update.callback_query, update.effective_chat
-        if query is None or chat is None:
+    async def time_button(self, press: Press) -> None:
+        """`dg:t:<HHMM|off|now>`: the buttons under /digest."""
+        (value,) = press.args
+        if not await press.admins_only(AdminsOnly.SCHEDULE):
             return
-        match = SETTING_PATTERN.match(query.data or "")
-        if match is None:
-            await query.answer()
-            return
-        kind, value = match.groups()
-        if not await self._allowed(update, context):
-            return
-        await query.answer()
-        reply: Reply | None
-        if kind == "t":
-            if value in ("off", "now"):
-                reply = await self._set_digest(chat, value, context)
-            else:
-                try:
-                    minute = parse_digest_time(f"{value[:2]}:{value[2:]}")
-                except ValueError:
-                    return
-                reply = await self._set_digest(chat, f"{minute // 60}:{minute % 60:02d}", context)
-        elif kind == "z":
-            zone = parse_zone(value)
-            if zone.name is None:
+        await press.answer()
+        if value not in ("off", "now"):
+            try:
+                minute = parse_digest_time(f"{value[:2]}:{value[2:]}")
+            except ValueError:
                 return
-            reply = await self._set_zone(chat, zone.name)
-        else:
-            reply = await self._set_alerts(chat, value == "on")
+            value = f"{minute // 60}:{minute % 60:02d}"
+        await self._say(press, await self._set_digest(press.chat, value, press.bot))
+
+    async def zone_button(self, press: Press) -> None:
+        """`dg:z:<zone name>`: a time zone suggested under /timezone."""
+        if not await press.admins_only(AdminsOnly.SCHEDULE):
+            return
+        await press.answer()
+        zone = parse_zone(press.args[0])
+        if zone.name is not None:
+            await self._say(press, await self._set_zone(press.chat, zone.name))
+
+    async def alerts_button(self, press: Press) -> None:
+        """`dg:a:<on|off>`: the button under /alerts."""
+        if not await press.admins_only(AdminsOnly.SCHEDULE):
+            return
+        await press.answer()
+        await self._say(press, await self._set_alerts(press.chat, press.args[0] == "on"))
+
+    async def _say(self, press: Press, reply: Message | None) -> None:
         if reply is not None:
-            await context.bot.send_message(
-                chat.id,
-                reply.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=_markup(reply),
-                link_preview_options=NO_PREVIEW,
-            )
+            await send(press.bot, press.chat.id, reply)
 
-    async def open_card(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def open_card(self, press: Press) -> None:
         """`dg:o:<article id>`: send the card of an article listed in a digest."""
-        query, chat = update.callback_query, update.effective_chat
-        if query is None or chat is None:
-            return
-        match = OPEN_PATTERN.match(query.data or "")
-        if match is None:
-            await query.answer()
-            return
         async with self._deps.db.read() as repos:
-            stored = await repos.articles.get(int(match.group(1)))
+            stored = await repos.articles.get(press.ids[0])
         if stored is None:
-            await query.answer(ARTICLE_GONE)
+            await press.gone(ARTICLE_GONE)
             return
-        await query.answer()
-        card = render_card(stored)
-        await context.bot.send_message(
-            chat.id,
-            card.text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=keyboard(card),
-            link_preview_options=NO_PREVIEW,
-        )
+        await press.answer()
+        await send(press.bot, press.chat.id, render_card(stored))
 
-    async def more(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def more(self, press: Press) -> None:
         """`dg:m:<delivery id>:<first>`: the digest's entries from number `first` on."""
-        query, chat = update.callback_query, update.effective_chat
-        if query is None or chat is None:
-            return
-        match = MORE_PATTERN.match(query.data or "")
-        if match is None:
-            await query.answer()
-            return
-        delivery_id, first = int(match.group(1)), max(int(match.group(2)), 1)
+        chat = press.chat
+        delivery_id, first = press.ids[0], max(press.ids[1], 1)
         max_items = self._deps.settings.digest.max_items
         async with self._deps.db.read() as repos:
             found = await repos.ledger.get(delivery_id)
@@ -329,9 +236,9 @@ class DigestHandlers:
             zones = await repos.schedules.zones([chat.id])
         entries = [digest_entry(articles[a], matched) for a, matched in rows if a in articles]
         if found is None or not entries:
-            await query.answer("That is all there was in this digest.")
+            await press.gone("That is all there was in this digest.")
             return
-        await query.answer()
+        await press.answer()
         zone = zone_for(zones.get(chat.id) or self._deps.settings.default_timezone)
         page = compose_digest(
             entries,
@@ -339,16 +246,11 @@ class DigestHandlers:
             since=found[1],
             zone=zone,
             followed=followed,
+            delivery_id=delivery_id,
             first=first,
             max_items=max_items,
         )
-        await context.bot.send_message(
-            chat.id,
-            page.html,
-            parse_mode=ParseMode.HTML,
-            reply_markup=digest_keyboard(page, delivery_id),
-            link_preview_options=NO_PREVIEW,
-        )
+        await send(press.bot, chat.id, page)
 
     # --- chat status ---------------------------------------------------------------------
 
@@ -390,27 +292,3 @@ class DigestHandlers:
 
     def _now(self) -> datetime:
         return self._deps.clock()
-
-
-def register(app: BotApp, deps: Deps, pipeline: DeliveryPipeline) -> None:
-    """Add /digest, /timezone, /alerts, digest buttons and status handlers; /digest now sends
-    through `pipeline`."""
-    digests = DigestHandlers(deps, pipeline)
-    app.add_handler(CommandHandler("digest", digests.digest, filters=COMMAND_UPDATES))
-    app.add_handler(CommandHandler("timezone", digests.timezone, filters=COMMAND_UPDATES))
-    app.add_handler(CommandHandler("alerts", digests.alerts, filters=COMMAND_UPDATES))
-    app.add_handler(CallbackQueryHandler(digests.open_card, pattern=OPEN_PATTERN))
-    app.add_handler(CallbackQueryHandler(digests.more, pattern=MORE_PATTERN))
-    app.add_handler(CallbackQueryHandler(digests.setting_button, pattern=SETTING_PATTERN))
-    # The status handlers run in their own group, so they never keep an update from the
-    # command handlers (only the first matching handler of a group runs).
-    app.add_handler(
-        CommandHandler("start", digests.came_back, filters=COMMAND_UPDATES), group=STATUS_GROUP
-    )
-    app.add_handler(
-        ChatMemberHandler(digests.member_status, ChatMemberHandler.MY_CHAT_MEMBER),
-        group=STATUS_GROUP,
-    )
-    app.add_handler(
-        MessageHandler(filters.StatusUpdate.MIGRATE, digests.migrated), group=STATUS_GROUP
-    )

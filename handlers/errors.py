@@ -5,17 +5,15 @@ from __future__ import annotations
 import contextlib
 import logging
 import traceback
-from typing import TYPE_CHECKING
 
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from bot.domain.messages import Message
 from bot.domain.replies import apology
 from bot.runtime.logs import redact
-
-if TYPE_CHECKING:
-    from bot.runtime.types import BotApp
+from handlers.messages import send
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +34,4 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     if chat is not None:
         with contextlib.suppress(TelegramError):
-            await context.bot.send_message(chat.id, apology())
-
-
-def register(app: BotApp) -> None:
-    """Add the error handler."""
-    app.add_error_handler(on_error)
+            await send(context.bot, chat.id, Message(apology()))

@@ -2,12 +2,12 @@
 
 They live in a later group than every other handler and first check that no other handler
 matches the update, so commands added by other modules are never answered twice, whatever
-order `handlers.register` adds them in."""
+order `handlers.registry` adds them in."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from telegram import Update
 from telegram.constants import ChatType
@@ -21,16 +21,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot.domain.cards import Card
 from bot.domain.commands import MAX_LABEL_LENGTH, closest_command
+from bot.domain.messages import Message
 from bot.domain.replies import BUTTON_EXPIRED, COMMANDS, plain_text_reply, unknown_command
 from bot.runtime.deps import Deps
-from handlers.common import COMMAND_UPDATES, chat_and_message, reply
+from handlers.incoming import COMMAND_UPDATES, Command, message
 
-if TYPE_CHECKING:
-    from bot.runtime.types import BotApp
-
-FALLBACK_GROUP = 1
 _DISPATCHING = (CommandHandler, MessageHandler, CallbackQueryHandler, ConversationHandler)
 
 
@@ -55,37 +51,35 @@ class FallbackHandlers:
         self._deps = deps
         self.own: list[BaseHandler[Update, Any, None]] = []
 
-    async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        found = chat_and_message(update)
-        if found is None or handled_elsewhere(context.application.handlers, update, self.own):
+    def _elsewhere(self, said: Command) -> bool:
+        return handled_elsewhere(said.context.application.handlers, said.update, self.own)
+
+    async def unknown_command(self, said: Command) -> None:
+        if self._elsewhere(said):
             return
-        chat, message = found
-        token = (message.text or "").split(maxsplit=1)[0]
+        token = (said.message.text or "").split(maxsplit=1)[0]
         command, _, target = token[1:].partition("@")
         if (
-            chat.type != ChatType.PRIVATE
-            and target.lower() != (context.bot.username or "").lower()
+            said.chat.type != ChatType.PRIVATE
+            and target.lower() != (said.bot.username or "").lower()
         ):
             # "/weather" in a group may be meant for another bot; "/weather@ourbot" is ours.
             return
-        await reply(message, _unknown(command))
+        await said.reply(_unknown(command))
 
-    async def plain_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        found = chat_and_message(update)
-        if found is None or handled_elsewhere(context.application.handlers, update, self.own):
+    async def plain_text(self, said: Command) -> None:
+        if self._elsewhere(said):
             return
-        chat, message = found
-        text = message.text or ""
+        text = said.message.text or ""
         if text.startswith("/"):
             # Telegram makes no command of "/" and over 32 letters; it is still meant as one.
-            await reply(message, _unknown(text.split(maxsplit=1)[0][1:]))
+            await said.reply(_unknown(text.split(maxsplit=1)[0][1:]))
             return
         labels = []
         if len(text) <= MAX_LABEL_LENGTH:
-            async with self._deps.db.transaction() as repos:
-                await repos.chats.ensure(chat.id, chat.type, chat.title, self._deps.clock())
+            async with self._deps.db.read() as repos:
                 labels = await repos.labels.find(text)
-        await reply(message, plain_text_reply(text, labels))
+        await said.reply(plain_text_reply(text, labels))
 
     async def stale_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -94,16 +88,16 @@ class FallbackHandlers:
         await query.answer(BUTTON_EXPIRED)
 
 
-def _unknown(command: str) -> Card:
+def _unknown(command: str) -> Message:
     return unknown_command(command, closest_command(command, [info.name for info in COMMANDS]))
 
 
-def register(app: BotApp, deps: Deps) -> None:
-    """Add the fallbacks in their own, later group."""
+def fallback_handlers(deps: Deps) -> list[BaseHandler[Update, Any, None]]:
+    """Return the fallbacks, to be added in a group after every other handler."""
     fallbacks = FallbackHandlers(deps)
     fallbacks.own += [
-        MessageHandler(filters.COMMAND & COMMAND_UPDATES, fallbacks.unknown_command),
-        MessageHandler(
+        message(filters.COMMAND & COMMAND_UPDATES, fallbacks.unknown_command),
+        message(
             filters.TEXT
             & ~filters.COMMAND
             & filters.ChatType.PRIVATE
@@ -112,5 +106,4 @@ def register(app: BotApp, deps: Deps) -> None:
         ),
         CallbackQueryHandler(fallbacks.stale_button),
     ]
-    for handler in fallbacks.own:
-        app.add_handler(handler, group=FALLBACK_GROUP)
+    return fallbacks.own

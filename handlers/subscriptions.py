@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
-
-from bot.domain.cards import Action
 from bot.domain.commands import (
     Ambiguous,
     ParsedLabels,
@@ -18,13 +14,14 @@ from bot.domain.commands import (
     resolve,
 )
 from bot.domain.labels import Label
+from bot.domain.messages import Message
 from bot.domain.replies import (
     LABEL_GONE,
+    AdminsOnly,
     LabelProblems,
     SubscribeReport,
     UnsubscribeReport,
     label_title,
-    refusal_not_admin,
     subscribe_reply,
     subscribe_usage,
     subscriptions_card,
@@ -33,22 +30,10 @@ from bot.domain.replies import (
     unusable_labels,
 )
 from bot.runtime.deps import Deps
-from handlers.common import (
-    COMMAND_UPDATES,
-    argument_of,
-    chat_and_message,
-    edit,
-    may_change_subscriptions,
-    record_chat,
-    reply,
-    send,
-)
-from handlers.keyboards import PATTERNS, parse_ids
+from handlers.incoming import Command, Press
+from handlers.messages import edit, send
 from handlers.topics import active_labels
 from storage.repos import Repos
-
-if TYPE_CHECKING:
-    from bot.runtime.types import BotApp
 
 # A chat follows at most this many labels: /subscriptions shows one button per label, and
 # Telegram keyboards hold about a hundred buttons.
@@ -62,37 +47,42 @@ def _problems(parsed: ParsedLabels) -> LabelProblems:
     )
 
 
+async def _labels_to_change(
+    said: Command, command: str, usage: Callable[[], Awaitable[Message]]
+) -> ParsedLabels | None:
+    """Return the labels a command changes, or None once it has answered otherwise: with
+    `usage` when it names no labels, a refusal to a non-admin, or why no label is usable."""
+    if not said.argument:
+        await said.reply(await usage())
+        return None
+    if not await said.admins_only(AdminsOnly.SUBSCRIPTIONS):
+        return None
+    parsed = parse_labels(said.argument)
+    if not parsed.labels:
+        await said.reply(unusable_labels(_problems(parsed), command))
+        return None
+    return parsed
+
+
 class SubscriptionHandlers:
     """What a chat follows: commands and buttons."""
 
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
 
-    async def subscribe(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        found = chat_and_message(update)
-        if found is None:
-            return
-        chat, message = found
-        argument = argument_of(message)
+    async def subscribe(self, said: Command) -> None:
         now = self._deps.clock()
-        if not argument:
-            await record_chat(self._deps.db, chat, now)
+
+        async def usage() -> Message:
             async with self._deps.db.read() as repos:
                 active = await active_labels(repos, now, 6)
-            await reply(message, subscribe_usage([label for label, _ in active]))
-            return
-        if not await may_change_subscriptions(
-            context.bot, chat, message.from_user, message.sender_chat
-        ):
-            await message.reply_text(refusal_not_admin())
-            return
-        parsed = parse_labels(argument)
-        if not parsed.labels:
-            await reply(message, unusable_labels(_problems(parsed), "subscribe"))
+            return subscribe_usage([label for label, _ in active])
+
+        parsed = await _labels_to_change(said, "subscribe", usage)
+        if parsed is None:
             return
         report = SubscribeReport(problems=_problems(parsed))
         async with self._deps.db.transaction() as repos:
-            await repos.chats.ensure(chat.id, chat.type, chat.title, now)
             chosen: list[Label] = []
             for request in parsed.labels:
                 resolution = resolve(request, await repos.labels.find(request.key))
@@ -106,34 +96,21 @@ class SubscriptionHandlers:
                         request.key, candidates, limit=SUGGESTIONS_PER_LABEL
                     )
                     report.problems.unknown.append((request, suggestions))
-            await _add(repos, chat.id, chosen, report, now)
-        await reply(message, subscribe_reply(report, MAX_SUBSCRIPTIONS))
+            await _add(repos, said.chat.id, chosen, report, now)
+        await said.reply(subscribe_reply(report, MAX_SUBSCRIPTIONS))
 
-    async def unsubscribe(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        found = chat_and_message(update)
-        if found is None:
-            return
-        chat, message = found
-        argument = argument_of(message)
-        now = self._deps.clock()
-        if not argument:
-            await record_chat(self._deps.db, chat, now)
+    async def unsubscribe(self, said: Command) -> None:
+        chat = said.chat
+
+        async def usage() -> Message:
             async with self._deps.db.read() as repos:
-                following = await repos.subscriptions.for_chat(chat.id)
-            await reply(message, unsubscribe_usage(following))
-            return
-        if not await may_change_subscriptions(
-            context.bot, chat, message.from_user, message.sender_chat
-        ):
-            await message.reply_text(refusal_not_admin())
-            return
-        parsed = parse_labels(argument)
-        if not parsed.labels:
-            await reply(message, unusable_labels(_problems(parsed), "unsubscribe"))
+                return unsubscribe_usage(await repos.subscriptions.for_chat(chat.id))
+
+        parsed = await _labels_to_change(said, "unsubscribe", usage)
+        if parsed is None:
             return
         report = UnsubscribeReport(problems=_problems(parsed))
         async with self._deps.db.transaction() as repos:
-            await repos.chats.ensure(chat.id, chat.type, chat.title, now)
             following = await repos.subscriptions.for_chat(chat.id)
             chosen: list[Label] = []
             for request in parsed.labels:
@@ -157,70 +134,48 @@ class SubscriptionHandlers:
             removed = set(await repos.subscriptions.remove(chat.id, [x.id for x in chosen]))
             report.removed = [label for label in chosen if label.id in removed]
             report.following = [label for label in following if label.id not in removed]
-        await reply(message, unsubscribe_reply(report))
+        await said.reply(unsubscribe_reply(report))
 
-    async def subscriptions(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        found = chat_and_message(update)
-        if found is None:
-            return
-        chat, message = found
-        await record_chat(self._deps.db, chat, self._deps.clock())
+    async def subscriptions(self, said: Command) -> None:
         async with self._deps.db.read() as repos:
-            following = await repos.subscriptions.for_chat(chat.id)
-        await reply(message, subscriptions_card(following))
+            following = await repos.subscriptions.for_chat(said.chat.id)
+        await said.reply(subscriptions_card(following))
 
-    async def subscribe_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def subscribe_button(self, press: Press) -> None:
         """A suggestion button (`sub:<label id>`): subscribe, and say so in the chat."""
-        query = update.callback_query
-        if query is None or query.message is None:
+        if not await press.admins_only(AdminsOnly.SUBSCRIPTIONS):
             return
-        ids = parse_ids(Action.SUBSCRIBE, query.data)
-        chat = query.message.chat
-        if ids is None:
-            await query.answer()
-            return
-        if not await may_change_subscriptions(context.bot, chat, query.from_user, None):
-            await query.answer(refusal_not_admin(), show_alert=True)
-            return
+        chat_id = press.chat.id
         now = self._deps.clock()
         report = SubscribeReport()
         async with self._deps.db.transaction() as repos:
-            label = await repos.labels.get(ids[0])
+            label = await repos.labels.get(press.ids[0])
             if label is not None:
-                await repos.chats.ensure(chat.id, chat.type, chat.title, now)
-                await _add(repos, chat.id, [label], report, now)
+                await _add(repos, chat_id, [label], report, now)
         if label is None:
-            await query.answer(LABEL_GONE)
+            await press.gone(LABEL_GONE)
             return
         if report.added:
-            await query.answer(f"Subscribed to {label_title(label)}")
+            await press.answer(f"Subscribed to {label_title(label)}")
         else:
-            await query.answer(f"Already subscribed to {label_title(label)}")
-        await send(context.bot, chat.id, subscribe_reply(report, MAX_SUBSCRIPTIONS))
+            await press.answer(f"Already subscribed to {label_title(label)}")
+        await send(press.bot, chat_id, subscribe_reply(report, MAX_SUBSCRIPTIONS))
 
-    async def unsubscribe_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def unsubscribe_button(self, press: Press) -> None:
         """A "✖ label" button (`uns:<label id>`): remove it; the list updates in place."""
-        query = update.callback_query
-        if query is None or query.message is None:
+        if not await press.admins_only(AdminsOnly.SUBSCRIPTIONS):
             return
-        ids = parse_ids(Action.UNSUBSCRIBE, query.data)
-        chat = query.message.chat
-        if ids is None:
-            await query.answer()
-            return
-        if not await may_change_subscriptions(context.bot, chat, query.from_user, None):
-            await query.answer(refusal_not_admin(), show_alert=True)
-            return
+        chat_id = press.chat.id
         async with self._deps.db.transaction() as repos:
-            label = await repos.labels.get(ids[0])
-            removed = await repos.subscriptions.remove(chat.id, ids)
-            following = await repos.subscriptions.for_chat(chat.id)
+            label = await repos.labels.get(press.ids[0])
+            removed = await repos.subscriptions.remove(chat_id, press.ids)
+            following = await repos.subscriptions.for_chat(chat_id)
         name = label_title(label) if label is not None else "that label"
         if removed:
-            await query.answer(f"Unsubscribed from {name}")
+            await press.answer(f"Unsubscribed from {name}")
         else:
-            await query.answer(f"This chat doesn't follow {name}")
-        await edit(query, subscriptions_card(following))
+            await press.answer(f"This chat doesn't follow {name}")
+        await edit(press.query, subscriptions_card(following))
 
 
 async def _add(
@@ -235,17 +190,3 @@ async def _add(
     fresh = fresh[:room]
     added = set(await repos.subscriptions.add(chat_id, [label.id for label in fresh], now))
     report.added += [label for label in fresh if label.id in added]
-
-
-def register(app: BotApp, deps: Deps) -> None:
-    """Add the subscription commands and their buttons."""
-    subs = SubscriptionHandlers(deps)
-    app.add_handler(CommandHandler("subscribe", subs.subscribe, filters=COMMAND_UPDATES))
-    app.add_handler(CommandHandler("unsubscribe", subs.unsubscribe, filters=COMMAND_UPDATES))
-    app.add_handler(CommandHandler("subscriptions", subs.subscriptions, filters=COMMAND_UPDATES))
-    app.add_handler(
-        CallbackQueryHandler(subs.subscribe_button, pattern=PATTERNS[Action.SUBSCRIBE])
-    )
-    app.add_handler(
-        CallbackQueryHandler(subs.unsubscribe_button, pattern=PATTERNS[Action.UNSUBSCRIBE])
-    )

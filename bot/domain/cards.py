@@ -1,19 +1,14 @@
-"""Cards: what the bot shows for an article, as escaped HTML with button descriptions.
-
-Only `handlers/` turns a `Card` into a Telegram keyboard; here a button is a description
-(`Action` plus integer arguments) that handlers encode as short callback data.
-"""
+"""Cards: what the bot shows for an article, as a `Message` (escaped HTML, buttons)."""
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 
 from bot.domain.labels import hashtag_form
+from bot.domain.messages import Action, Button, Message
 from bot.domain.records import StoredArticle
+from bot.domain.text import clip, escape, escape_attribute, utf16_len
 
 # Telegram refuses a message whose text, after entity parsing, is longer than 4,096 UTF-16
 # code units; escaping does not count, the visible text does.
@@ -27,66 +22,10 @@ TAGS_LIMIT = 500
 THEMES_LIMIT = 200
 
 
-class Action(StrEnum):
-    """What pressing a button does; handlers give each its callback data pattern."""
-
-    RETELL = "ret"  # args: article id, page (1-based)
-    TAKEAWAYS = "tak"  # args: article id
-    MORE = "more"  # args: label id, offset
-    SUBSCRIBE = "sub"  # args: label id
-    UNSUBSCRIBE = "uns"  # args: label id
-    TOPIC = "top"  # args: label id
-    ACTIVE = "act"  # the most active topics
-    HELP = "hlp"  # the command list
-    NOTHING = "nop"  # a label-only button, such as the page indicator
-
-
-@dataclass(frozen=True, slots=True)
-class Button:
-    """A button's text and what pressing it does."""
-
-    text: str
-    action: Action
-    args: tuple[int, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Card:
-    """A message ready to send: escaped HTML `text` and rows of `buttons`."""
-
-    text: str
-    buttons: tuple[tuple[Button, ...], ...] = ()
-
-
-def escape(text: str) -> str:
-    """Escape text for Telegram's HTML parse mode (`<`, `>` and `&`; quotes need nothing)."""
-    return html.escape(text, quote=False)
-
-
-def utf16_len(text: str) -> int:
-    """Return the length of a text in UTF-16 code units, the unit of Telegram's limits."""
-    if text.isascii():
-        return len(text)
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
-
-
-def clip(text: str, limit: int) -> str:
-    """Shorten text to at most `limit` UTF-16 units, at a word boundary, ending with '…'."""
-    if utf16_len(text) <= limit:
-        return text
-    cut = text[: max(limit - 1, 0)]
-    while utf16_len(cut) > limit - 1:
-        cut = cut[:-1]
-    space = cut.rfind(" ")
-    if space > limit // 2:
-        cut = cut[:space]
-    return cut.rstrip() + "…"
-
-
 # --- The card: takeaways first ------------------------------------------------------------
 
 
-def render_card(stored: StoredArticle) -> Card:
+def render_card(stored: StoredArticle) -> Message:
     """Return an article's card: bold title, key takeaways, hashtags, themes, retelling button."""
     article = stored.article
     lines = [f"<b>{escape(clip(article.title, TITLE_LIMIT))}</b>", "", "📌 <b>Key takeaways</b>"]
@@ -106,9 +45,9 @@ def render_card(stored: StoredArticle) -> Card:
         themes = _fitting(list(article.themes), THEMES_LIMIT, ", ")
         lines.append(f"🏷 <i>{escape(themes)}</i>")
     if article.url:
-        lines.append(f'🔗 <a href="{html.escape(article.url, quote=True)}">Source</a>')
+        lines.append(f'🔗 <a href="{escape_attribute(article.url)}">Source</a>')
     button = Button("📖 Full retelling", Action.RETELL, (stored.id, 1))
-    return Card("\n".join(lines), ((button,),))
+    return Message("\n".join(lines), ((button,),))
 
 
 def _fitting(items: Sequence[str], limit: int, separator: str) -> str:
@@ -144,7 +83,7 @@ def _budget(title: str) -> int:
     return MESSAGE_LIMIT - utf16_len(retelling_header(title, 9999, 9999))
 
 
-def render_retelling(stored: StoredArticle, page: int) -> Card:
+def render_retelling(stored: StoredArticle, page: int) -> Message:
     """Return one page of an article's retelling (1-based, clamped), with paging buttons."""
     article = stored.article
     pages = paginate(article.retelling, _budget(article.title))
@@ -162,7 +101,7 @@ def render_retelling(stored: StoredArticle, page: int) -> Card:
             nav.append(Button("›", Action.RETELL, (stored.id, page + 1)))
         rows.append(tuple(nav))
     rows.append((Button("📌 Back to takeaways", Action.TAKEAWAYS, (stored.id,)),))
-    return Card(text, tuple(rows))
+    return Message(text, tuple(rows))
 
 
 def retelling_pages(stored: StoredArticle) -> list[str]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from enum import StrEnum
-from html import escape
 
 from bot.domain.labels import fold_label, hashtag_form
+from bot.domain.messages import Action, Button, Message, rows
+from bot.domain.text import escape, local_time, utf16_len
 
 # Telegram refuses a text longer than 4,096 UTF-16 code units once the HTML is parsed; stay a
 # little under it so a digest never meets that limit whatever the articles hold.
@@ -32,40 +32,9 @@ class DigestEntry:
     sort_at: datetime
 
 
-class DigestAction(StrEnum):
-    """What a digest button does."""
-
-    OPEN = "open"  # open the card of the article `value`
-    MORE = "more"  # show the entries from number `value` on
-
-
-@dataclass(frozen=True, slots=True)
-class DigestButton:
-    """A button description; handlers turn it into an inline button."""
-
-    text: str
-    action: DigestAction
-    value: int
-
-
-@dataclass(frozen=True, slots=True)
-class DigestMessage:
-    """A composed digest page: escaped HTML, button rows, and which entries it shows."""
-
-    html: str
-    buttons: tuple[tuple[DigestButton, ...], ...]
-    first: int  # 1-based number of the first entry shown
-    shown: int
-    total: int
-
-
 def rank_entries(entries: Sequence[DigestEntry]) -> list[DigestEntry]:
     """Order entries by how many of the chat's labels they match, then newest first."""
     return sorted(entries, key=lambda e: (-e.matched, -e.sort_at.timestamp(), -e.article_id))
-
-
-def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -86,22 +55,17 @@ def _labels(entry: DigestEntry, followed: Collection[str]) -> list[str]:
 def _entry_lines(number: int, entry: DigestEntry, followed: Collection[str]) -> tuple[str, str]:
     """Return the entry as (HTML, plain text); the plain text is what Telegram counts."""
     title = _shorten(entry.title, MAX_TITLE)
-    html = [f"<b>{number}. {escape(title, quote=False)}</b>"]
+    html = [f"<b>{number}. {escape(title)}</b>"]
     plain = [f"{number}. {title}"]
     if entry.takeaway:
         takeaway = _shorten(entry.takeaway, MAX_TAKEAWAY)
-        html.append(escape(takeaway, quote=False))
+        html.append(escape(takeaway))
         plain.append(takeaway)
     labels = " · ".join(_labels(entry, followed))
     if labels:
-        html.append(f"<i>{escape(labels, quote=False)}</i>")
+        html.append(f"<i>{escape(labels)}</i>")
         plain.append(labels)
     return "\n".join(html), "\n".join(plain)
-
-
-def _when(moment: datetime, zone: tzinfo) -> str:
-    local = moment.astimezone(zone)
-    return f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"
 
 
 def compose_digest(
@@ -111,10 +75,11 @@ def compose_digest(
     since: datetime,
     zone: tzinfo,
     followed: Collection[str] = (),
+    delivery_id: int,
     first: int = 1,
     max_items: int = 10,
-) -> DigestMessage:
-    """Compose one digest page from ranked `entries`, numbered from `first`.
+) -> Message:
+    """Compose one page of the digest `delivery_id` from ranked `entries`, numbered from `first`.
 
     As many entries as fit in one message (at most `max_items`) are listed, each with a button
     that opens its card; when more remain, a "More" button shows the rest. `total` is how many
@@ -122,16 +87,16 @@ def compose_digest(
     """
     if first == 1:
         noun = "article" if total == 1 else "articles"
-        header = f"📰 Your digest: {total} new {noun} since {_when(since, zone)}"
+        header = f"📰 Your digest: {total} new {noun} since {local_time(since, zone)}"
     else:
         header = f"📰 Your digest, continued ({first}–{total} of {total})"
-    html_parts = [f"<b>{escape(header, quote=False)}</b>"]
-    length = _utf16_len(header)
+    html_parts = [f"<b>{escape(header)}</b>"]
+    length = utf16_len(header)
     shown: list[DigestEntry] = []
     footer_room = 40  # "…and 9,999 more: tap More." and its blank line
     for offset, entry in enumerate(entries[:max_items]):
         html, plain = _entry_lines(first + offset, entry, followed)
-        size = _utf16_len(plain) + 2
+        size = utf16_len(plain) + 2
         if shown and length + size + footer_room > MAX_TEXT:
             break
         html_parts.append(html)
@@ -141,23 +106,15 @@ def compose_digest(
     remaining = total - last
     if first > 1:
         header = f"📰 Your digest, continued ({first}–{last} of {total})"
-        html_parts[0] = f"<b>{escape(header, quote=False)}</b>"
+        html_parts[0] = f"<b>{escape(header)}</b>"
     if remaining > 0:
         html_parts.append(f"…and {remaining} more: tap More.")
     buttons = [
-        DigestButton(str(first + offset), DigestAction.OPEN, entry.article_id)
+        Button(str(first + offset), Action.DIGEST_OPEN, (entry.article_id,))
         for offset, entry in enumerate(shown)
     ]
-    rows = [
-        tuple(buttons[start : start + BUTTONS_PER_ROW])
-        for start in range(0, len(buttons), BUTTONS_PER_ROW)
-    ]
+    laid_out = list(rows(buttons, BUTTONS_PER_ROW))
     if remaining > 0:
-        rows.append((DigestButton(f"More ({remaining}) ▸", DigestAction.MORE, last + 1),))
-    return DigestMessage(
-        html="\n\n".join(html_parts),
-        buttons=tuple(rows),
-        first=first,
-        shown=len(shown),
-        total=total,
-    )
+        more = Button(f"More ({remaining}) ▸", Action.DIGEST_MORE, (delivery_id, last + 1))
+        laid_out.append((more,))
+    return Message("\n\n".join(html_parts), tuple(laid_out))

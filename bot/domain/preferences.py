@@ -1,20 +1,19 @@
-"""What the bot says about a chat's digest, time zone and alerts: HTML with button descriptions."""
+"""What the bot says about a chat's digest, time zone and alerts: `Message`s with buttons."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
-from html import escape
+from datetime import datetime, tzinfo
 
 from bot.domain.deliveries import ChatSchedule
+from bot.domain.messages import Action, Button, Message
 from bot.domain.schedule import (
     describe_offset,
     format_minute,
     next_slot,
     zone_for,
 )
+from bot.domain.text import escape, local_time
 
 # The digest times offered as buttons under /digest.
 OFFERED_TIMES = ("07:00", "08:00", "09:00", "12:00", "18:00", "21:00")
@@ -25,34 +24,8 @@ DIGEST_USAGE = (
 TIMEZONE_USAGE = "e.g. /timezone Europe/Kyiv or /timezone UTC+2"
 
 
-class ChoiceKind(StrEnum):
-    """What pressing a settings button does."""
-
-    TIME = "t"  # value: HHMM, "off" or "now"
-    ZONE = "z"  # value: a zone name
-    ALERTS = "a"  # value: "on" or "off"
-
-
-@dataclass(frozen=True, slots=True)
-class Choice:
-    """A settings button: its text and what it sets."""
-
-    text: str
-    kind: ChoiceKind
-    value: str
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """A settings reply: escaped HTML and rows of buttons."""
-
-    text: str
-    buttons: tuple[tuple[Choice, ...], ...] = ()
-
-
 def _when(moment: datetime, schedule: ChatSchedule) -> str:
-    local = moment.astimezone(zone_for(schedule.timezone))
-    return f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"
+    return local_time(moment, zone_for(schedule.timezone))
 
 
 def _zone_line(schedule: ChatSchedule, now: datetime) -> str:
@@ -80,7 +53,7 @@ def default_digest_line(default_time: str, default_zone: str) -> str:
     )
 
 
-def digest_settings(schedule: ChatSchedule, now: datetime) -> Reply:
+def digest_settings(schedule: ChatSchedule, now: datetime) -> Message:
     """Return the answer to /digest alone: the setting, and buttons to change it."""
     lines: list[str] = []
     coming = next_digest(schedule, now)
@@ -99,18 +72,22 @@ def digest_settings(schedule: ChatSchedule, now: datetime) -> Reply:
     lines += ["", escape(DIGEST_USAGE)]
     current = format_minute(schedule.digest_minute) if schedule.digest_enabled else None
     times = [
-        Choice(("✓ " if shown == current else "") + shown, ChoiceKind.TIME, shown.replace(":", ""))
+        Button(
+            ("✓ " if shown == current else "") + shown,
+            Action.DIGEST_TIME,
+            (shown.replace(":", ""),),
+        )
         for shown in OFFERED_TIMES
     ]
     rows = [tuple(times[:3]), tuple(times[3:])]
-    last = [Choice("📨 Send now", ChoiceKind.TIME, "now")]
+    last = [Button("📨 Send now", Action.DIGEST_TIME, ("now",))]
     if schedule.digest_enabled:
-        last.insert(0, Choice("🔕 Off", ChoiceKind.TIME, "off"))
+        last.insert(0, Button("🔕 Off", Action.DIGEST_TIME, ("off",)))
     rows.append(tuple(last))
-    return Reply("\n".join(lines), tuple(rows))
+    return Message("\n".join(lines), tuple(rows))
 
 
-def digest_time_set(schedule: ChatSchedule, now: datetime) -> Reply:
+def digest_time_set(schedule: ChatSchedule, now: datetime) -> Message:
     """Return the answer to /digest HH:MM."""
     coming = next_digest(schedule, now)
     text = (
@@ -119,33 +96,35 @@ def digest_time_set(schedule: ChatSchedule, now: datetime) -> Reply:
     )
     if coming is not None:
         text += f"\nNext: {_when(coming, schedule)}."
-    return Reply(text)
+    return Message(text)
 
 
-def digest_off() -> Reply:
+def digest_off() -> Message:
     """Return the answer to /digest off."""
-    return Reply("🔕 Daily digest off. Turn it back on with e.g. /digest 08:00.")
+    return Message("🔕 Daily digest off. Turn it back on with e.g. /digest 08:00.")
 
 
-def digest_usage(typed: str) -> Reply:
+def digest_usage(typed: str) -> Message:
     """Return the answer to /digest with an argument it does not understand."""
     shown = escape(" ".join(typed.split())[:60])
-    return Reply(f"I didn't understand “{shown}”.\n{escape(DIGEST_USAGE)}")
+    return Message(f"I didn't understand “{shown}”.\n{escape(DIGEST_USAGE)}")
 
 
-def nothing_new(since: datetime | None, schedule: ChatSchedule) -> Reply:
-    """Return the answer to /digest now when nothing arrived since the last digest."""
+def nothing_new(since: datetime | None, zone: tzinfo) -> Message:
+    """Return the digest that has nothing new since `since` (None: since ever)."""
     if since is None:
-        return Reply("📭 Nothing new on your topics yet. Follow some with /subscribe #Kyiv.")
-    return Reply(f"📭 Nothing new on your topics since {_when(since, schedule)}.")
+        return Message("📭 Nothing new on your topics yet. Follow some with /subscribe #Kyiv.")
+    return Message(f"📭 Nothing new on your topics since {local_time(since, zone)}.")
 
 
-def timezone_settings(schedule: ChatSchedule, now: datetime) -> Reply:
+def timezone_settings(schedule: ChatSchedule, now: datetime) -> Message:
     """Return the answer to /timezone alone."""
-    return Reply(f"🕰 Time zone: {_zone_line(schedule, now)}.\nChange it: {escape(TIMEZONE_USAGE)}")
+    return Message(
+        f"🕰 Time zone: {_zone_line(schedule, now)}.\nChange it: {escape(TIMEZONE_USAGE)}"
+    )
 
 
-def timezone_set(schedule: ChatSchedule, now: datetime) -> Reply:
+def timezone_set(schedule: ChatSchedule, now: datetime) -> Message:
     """Return the answer to /timezone with a zone it stored."""
     text = f"✅ Time zone set to {_zone_line(schedule, now)}."
     coming = next_digest(schedule, now)
@@ -154,53 +133,48 @@ def timezone_set(schedule: ChatSchedule, now: datetime) -> Reply:
             f"\nYour digest comes at {format_minute(schedule.digest_minute)} local time; "
             f"next: {_when(coming, schedule)}."
         )
-    return Reply(text)
+    return Message(text)
 
 
-def timezone_unknown(typed: str, suggestions: Sequence[str]) -> Reply:
+def timezone_unknown(typed: str, suggestions: Sequence[str]) -> Message:
     """Return the answer to /timezone with a name it does not know."""
     shown = escape(" ".join(typed.split())[:60])
     if suggestions:
         text = f"🤷 I don't know the time zone “{shown}”. Did you mean:"
-        buttons = tuple((Choice(name, ChoiceKind.ZONE, name),) for name in suggestions)
-        return Reply(text, buttons)
-    return Reply(f"🤷 I don't know the time zone “{shown}”. {escape(TIMEZONE_USAGE)}")
+        buttons = tuple((Button(name, Action.DIGEST_ZONE, (name,)),) for name in suggestions)
+        return Message(text, buttons)
+    return Message(f"🤷 I don't know the time zone “{shown}”. {escape(TIMEZONE_USAGE)}")
 
 
-def timezone_bad_offset(reason: str) -> Reply:
+def timezone_bad_offset(reason: str) -> Message:
     """Return the answer to /timezone with an offset out of range."""
-    return Reply(f"🤷 {escape(reason)}. {escape(TIMEZONE_USAGE)}")
+    return Message(f"🤷 {escape(reason)}. {escape(TIMEZONE_USAGE)}")
 
 
-def alerts_settings(on: bool) -> Reply:
+def alerts_settings(on: bool) -> Message:
     """Return the answer to /alerts alone."""
     if on:
-        return Reply(
+        return Message(
             "🔔 Alerts are on: each new article on your topics comes as it arrives.",
-            ((Choice("🔕 Turn off", ChoiceKind.ALERTS, "off"),),),
+            ((Button("🔕 Turn off", Action.ALERTS, ("off",)),),),
         )
-    return Reply(
+    return Message(
         "🔕 Alerts are off: new articles wait for your digest.\n"
         "/alerts on sends each one as it arrives instead.",
-        ((Choice("🔔 Turn on", ChoiceKind.ALERTS, "on"),),),
+        ((Button("🔔 Turn on", Action.ALERTS, ("on",)),),),
     )
 
 
-def alerts_set(on: bool) -> Reply:
+def alerts_set(on: bool) -> Message:
     """Return the answer to /alerts on|off."""
     if on:
-        return Reply(
+        return Message(
             "🔔 Alerts on: each new article on your topics comes as it arrives, and is left "
             "out of your digest."
         )
-    return Reply("🔕 Alerts off: new articles wait for your digest.")
+    return Message("🔕 Alerts off: new articles wait for your digest.")
 
 
-def alerts_usage() -> Reply:
+def alerts_usage() -> Message:
     """Return the answer to /alerts with an argument other than on or off."""
-    return Reply("Use /alerts on or /alerts off.")
-
-
-def not_admin() -> str:
-    """Return the refusal for a group member who is not an admin (plain text)."""
-    return "Only admins of this chat can change its digest, time zone and alerts."
+    return Message("Use /alerts on or /alerts off.")

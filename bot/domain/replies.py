@@ -1,13 +1,15 @@
-"""Everything the bot says besides article cards: escaped HTML with button descriptions."""
+"""Everything the bot says besides article cards and settings: `Message`s and answer texts."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-from bot.domain.cards import Action, Button, Card, clip, escape
 from bot.domain.commands import MAX_LABEL_LENGTH, MAX_LABELS_PER_COMMAND, LabelRequest
 from bot.domain.labels import Label, LabelKind, hashtag_form
+from bot.domain.messages import Action, Button, Message, rows
+from bot.domain.text import clip, escape
 
 # How much of a person's own text a reply quotes back.
 QUOTE_LIMIT = 60
@@ -77,10 +79,6 @@ def _titles(labels: Sequence[Label]) -> str:
     return ", ".join(escape(label_title(label)) for label in labels)
 
 
-def _rows(buttons: Sequence[Button], per_row: int = 2) -> tuple[tuple[Button, ...], ...]:
-    return tuple(tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row))
-
-
 def topic_button(label: Label, count: int | None = None) -> Button:
     """A button that shows the newest articles for a label."""
     suffix = f" · {count}" if count is not None else ""
@@ -100,7 +98,7 @@ def unsubscribe_button(label: Label) -> Button:
 # --- /start and /help -------------------------------------------------------------------------
 
 
-def start_card(active: Sequence[Label], digest_line: str = "") -> Card:
+def start_card(active: Sequence[Label], digest_line: str = "") -> Message:
     """Return the greeting: who the bot is, what to try first, and buttons for it.
 
     `digest_line` states the daily digest a new chat gets (see preferences)."""
@@ -117,12 +115,12 @@ def start_card(active: Sequence[Label], digest_line: str = "") -> Card:
             "• /help: every command with an example",
         ]
     )
-    rows = list(_rows([topic_button(label) for label in active[:4]]))
-    rows.append((Button("🔥 Active topics", Action.ACTIVE), Button("❓ Help", Action.HELP)))
-    return Card(text, tuple(rows))
+    laid_out: list[tuple[Button, ...]] = list(rows([topic_button(label) for label in active[:4]]))
+    laid_out.append((Button("🔥 Active topics", Action.ACTIVE), Button("❓ Help", Action.HELP)))
+    return Message(text, tuple(laid_out))
 
 
-def help_card(commands: Sequence[CommandInfo] = COMMANDS) -> Card:
+def help_card(commands: Sequence[CommandInfo] = COMMANDS) -> Message:
     """Return every command with an example."""
     lines = ["<b>What I understand</b>", ""]
     for command in commands:
@@ -137,7 +135,7 @@ def help_card(commands: Sequence[CommandInfo] = COMMANDS) -> Card:
         "PEACE-TALKS are the same. Several at once: separate them with # or commas.",
         "In groups, only admins change what the group follows; anyone can use /topic.",
     ]
-    return Card("\n".join(lines), ((Button("🔥 Active topics", Action.ACTIVE),),))
+    return Message("\n".join(lines), ((Button("🔥 Active topics", Action.ACTIVE),),))
 
 
 # --- /subscribe, /unsubscribe, /subscriptions ----------------------------------------------
@@ -174,7 +172,7 @@ class UnsubscribeReport:
     following: list[Label] = field(default_factory=list)
 
 
-def subscribe_usage(active: Sequence[Label]) -> Card:
+def subscribe_usage(active: Sequence[Label]) -> Message:
     """Return the answer to /subscribe without labels."""
     text = (
         "Which hashtag or theme should this chat follow? Put it after the command, e.g.\n"
@@ -184,20 +182,20 @@ def subscribe_usage(active: Sequence[Label]) -> Card:
     if active:
         text += "\n\nOr tap one of the active topics:"
     buttons = [subscribe_button(label) for label in active[:MAX_LABEL_BUTTONS]]
-    return Card(text, _rows(buttons))
+    return Message(text, rows(buttons))
 
 
-def unsubscribe_usage(following: Sequence[Label]) -> Card:
+def unsubscribe_usage(following: Sequence[Label]) -> Message:
     """Return the answer to /unsubscribe without labels."""
     text = "Which label should this chat stop following? e.g. /unsubscribe #Kyiv"
     if following:
         text += "\n\nOr tap one to remove it:"
     else:
         text += "\n\nThis chat follows nothing yet. Try /subscribe #Kyiv"
-    return Card(text, _rows([unsubscribe_button(label) for label in following]))
+    return Message(text, rows([unsubscribe_button(label) for label in following]))
 
 
-def subscribe_reply(report: SubscribeReport, limit: int) -> Card:
+def subscribe_reply(report: SubscribeReport, limit: int) -> Message:
     """Return the answer to /subscribe: what was added, what was not and why."""
     lines: list[str] = []
     if report.added:
@@ -213,10 +211,10 @@ def subscribe_reply(report: SubscribeReport, limit: int) -> Card:
     lines += problem_lines
     if not lines:
         return subscribe_usage(())
-    return Card("\n".join(lines), _rows(buttons))
+    return Message("\n".join(lines), rows(buttons))
 
 
-def unsubscribe_reply(report: UnsubscribeReport) -> Card:
+def unsubscribe_reply(report: UnsubscribeReport) -> Message:
     """Return the answer to /unsubscribe."""
     lines: list[str] = []
     if report.removed:
@@ -233,7 +231,7 @@ def unsubscribe_reply(report: UnsubscribeReport) -> Card:
             lines.append("This chat follows nothing yet.")
     if not lines:
         return unsubscribe_usage(report.following)
-    return Card("\n".join(lines), _rows(buttons))
+    return Message("\n".join(lines), rows(buttons))
 
 
 def _problems(
@@ -271,32 +269,32 @@ def _problems(
     return lines, buttons[:MAX_LABEL_BUTTONS]
 
 
-def unusable_labels(problems: LabelProblems, command: str) -> Card:
+def unusable_labels(problems: LabelProblems, command: str) -> Message:
     """Return the answer to a command whose argument holds no usable label."""
     lines, _ = _problems(problems, subscribe_button, command)
-    return Card("\n".join(lines or [f"Which label? e.g. /{command} Kyiv"]))
+    return Message("\n".join(lines or [f"Which label? e.g. /{command} Kyiv"]))
 
 
-def subscriptions_card(labels: Sequence[Label]) -> Card:
+def subscriptions_card(labels: Sequence[Label]) -> Message:
     """Return the chat's subscriptions, each with a button to remove it."""
     if not labels:
-        return Card(
+        return Message(
             "This chat follows nothing yet.\nTry /subscribe #Kyiv, or /topic to see what is "
             "being written about."
         )
     lines = [f"📋 <b>This chat follows {len(labels)} label{'s' if len(labels) > 1 else ''}</b>"]
     lines += [f"• {escape(label_title(label))}" for label in labels]
     lines += ["", "Tap a button to unsubscribe."]
-    return Card("\n".join(lines), _rows([unsubscribe_button(label) for label in labels]))
+    return Message("\n".join(lines), rows([unsubscribe_button(label) for label in labels]))
 
 
 # --- /topic ------------------------------------------------------------------------------------
 
 
-def topic_usage_card(active: Sequence[tuple[Label, int]], days: int) -> Card:
+def topic_usage_card(active: Sequence[tuple[Label, int]], days: int) -> Message:
     """Return the answer to /topic without a label: the most active topics as buttons."""
     if not active:
-        return Card(
+        return Message(
             "There are no articles yet, so no topics either. Once articles arrive, try "
             "/topic Kyiv."
         )
@@ -305,31 +303,31 @@ def topic_usage_card(active: Sequence[tuple[Label, int]], days: int) -> Card:
         "Tap one for its newest articles, or send /topic with a label, e.g. /topic Kyiv"
     )
     buttons = [topic_button(label, count) for label, count in active[:MAX_LABEL_BUTTONS]]
-    return Card(text, _rows(buttons))
+    return Message(text, rows(buttons))
 
 
-def topic_not_found(typed: str, suggestions: Sequence[Label]) -> Card:
+def topic_not_found(typed: str, suggestions: Sequence[Label]) -> Message:
     """Return the answer to /topic for a label with no articles."""
     text = f"🤷 No articles on {quoted(typed)}."
     if suggestions:
         text += " Did you mean:"
     else:
         text += " Send /topic alone to see the active topics."
-    return Card(text, _rows([topic_button(label) for label in suggestions[:MAX_LABEL_BUTTONS]]))
+    return Message(text, rows([topic_button(label) for label in suggestions[:MAX_LABEL_BUTTONS]]))
 
 
-def topic_text_matches(typed: str, shown: int) -> Card:
+def topic_text_matches(typed: str, shown: int) -> Message:
     """Return the line under the cards /topic found by searching the articles' text."""
     best = "here is the best match" if shown == 1 else f"here are the {shown} best matches"
-    return Card(
+    return Message(
         f"🔎 No topic is called {quoted(typed)}, so {best} for those words in "
         "the articles. For the newest on a topic, try a hashtag, e.g. /topic Kyiv"
     )
 
 
-def topic_usage_one_label() -> Card:
+def topic_usage_one_label() -> Message:
     """Return the answer to /topic with several labels."""
-    return Card("One topic at a time, please, e.g. /topic Kyiv")
+    return Message("One topic at a time, please, e.g. /topic Kyiv")
 
 
 def topic_name(labels: Sequence[Label]) -> str:
@@ -340,49 +338,57 @@ def topic_name(labels: Sequence[Label]) -> str:
     return labels[0].name
 
 
-def topic_more(labels: Sequence[Label], label_id: int, shown: int, total: int) -> Card:
+def topic_more(labels: Sequence[Label], label_id: int, shown: int, total: int) -> Message:
     """Return the line under a page of cards, with the button for the next few."""
     text = f"Showing {shown} of {total} articles on {escape(topic_name(labels))}."
     more = Button(f"⏬ More ({total - shown} left)", Action.MORE, (label_id, shown))
-    return Card(text, ((more,),))
+    return Message(text, ((more,),))
 
 
-def topic_more_done(labels: Sequence[Label], shown: int, total: int) -> Card:
+def topic_more_done(labels: Sequence[Label], shown: int, total: int) -> Message:
     """Return the line under a page of cards once its "More" was pressed."""
-    return Card(f"Showing {shown} of {total} articles on {escape(topic_name(labels))}.")
+    return Message(f"Showing {shown} of {total} articles on {escape(topic_name(labels))}.")
 
 
 # --- Anything else ------------------------------------------------------------------------
 
 
-def unknown_command(command: str, suggestion: str | None) -> Card:
+def unknown_command(command: str, suggestion: str | None) -> Message:
     """Return the answer to a command the bot does not have."""
     text = f"I don't know the command {quoted('/' + command)}."
     if suggestion:
         text += f" Did you mean /{suggestion}?"
     text += "\nSend /help for everything I understand."
-    return Card(text)
+    return Message(text)
 
 
-def plain_text_reply(typed: str, labels: Sequence[Label]) -> Card:
+def plain_text_reply(typed: str, labels: Sequence[Label]) -> Message:
     """Return the answer to a message that is no command, in a private chat."""
     if labels:
         text = f"{quoted(typed)} is a topic I know. Read its newest articles or follow it here:"
         buttons = [topic_button(labels[0]), subscribe_button(labels[0])]
-        return Card(text, (tuple(buttons),))
-    return Card(
+        return Message(text, (tuple(buttons),))
+    return Message(
         "I answer commands. To read the news on a topic, send e.g. /topic Kyiv\n"
         "Send /help for everything I understand."
     )
 
 
-def refusal_not_admin() -> str:
-    """Return the refusal for a group member who is not an admin (plain text)."""
-    return "Only admins of this chat can change what it follows. Anyone can use /topic."
+class AdminsOnly(StrEnum):
+    """What only a group's admins may change, as the refusal names it."""
+
+    SUBSCRIPTIONS = "what it follows. Anyone can use /topic."
+    SCHEDULE = "its digest, time zone and alerts."
+
+
+def refusal_not_admin(what: AdminsOnly) -> str:
+    """Return the refusal for a group member who is not an admin (HTML with nothing to
+    escape)."""
+    return f"Only admins of this chat can change {what}"
 
 
 def apology() -> str:
-    """Return the reply when handling an update failed (plain text)."""
+    """Return the reply when handling an update failed (HTML with nothing to escape)."""
     return "😕 Sorry, something went wrong on my side. Please try again in a moment."
 
 

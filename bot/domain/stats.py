@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from html import escape
+
+from bot.domain.text import escape
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,15 +13,14 @@ from hypothesis import strategies as st
 from bot.domain.articles import Article
 from bot.domain.cards import (
     MESSAGE_LIMIT,
-    Action,
-    clip,
     paginate,
     render_card,
     render_retelling,
     retelling_pages,
-    utf16_len,
 )
+from bot.domain.messages import Action
 from bot.domain.records import StoredArticle
+from bot.domain.text import clip, utf16_len
 
 NOW = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
 

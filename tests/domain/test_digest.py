@@ -17,14 +17,26 @@ from bot.domain.digest import (
     MAX_TAKEAWAY,
     MAX_TEXT,
     MAX_TITLE,
-    DigestAction,
-    DigestButton,
     DigestEntry,
     compose_digest,
     rank_entries,
 )
+from bot.domain.messages import Action, Button, Message
 
 NOW = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+DELIVERY = 77
+
+
+def compose(entries: list[DigestEntry], **options: object) -> Message:
+    """One page of the digest delivery DELIVERY."""
+    return compose_digest(entries, delivery_id=DELIVERY, **options)  # type: ignore[arg-type]
+
+
+def opened(message: Message) -> list[Button]:
+    """The buttons that open an article's card, in order."""
+    return [b for row in message.buttons for b in row if b.action is Action.DIGEST_OPEN]
+
+
 SINCE = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
 
@@ -107,8 +119,8 @@ def test_the_first_page_says_how_many_and_since_when_in_the_chats_zone(
     total: int, zone: ZoneInfo, header: str
 ) -> None:
     entries = [entry(n) for n in range(1, total + 1)]
-    message = compose_digest(entries, total=total, since=SINCE, zone=zone)
-    assert message.html.split("\n\n")[0] == f"<b>{header}</b>"
+    message = compose(entries, total=total, since=SINCE, zone=zone)
+    assert message.text.split("\n\n")[0] == f"<b>{header}</b>"
 
 
 @pytest.mark.parametrize(
@@ -143,14 +155,14 @@ def test_the_first_page_says_how_many_and_since_when_in_the_chats_zone(
     ],
 )
 def test_an_entry_shows_its_title_takeaway_and_labels(item: DigestEntry, lines: list[str]) -> None:
-    message = compose_digest([item], total=1, since=SINCE, zone=UTC)
-    assert message.html.split("\n\n")[1].split("\n") == lines
+    message = compose([item], total=1, since=SINCE, zone=UTC)
+    assert message.text.split("\n\n")[1].split("\n") == lines
 
 
 def test_the_labels_the_chat_follows_come_first() -> None:
     item = entry(7, tags=("A", "B", "C", "D", "Kyiv"), themes=("Energy",))
-    message = compose_digest([item], total=1, since=SINCE, zone=UTC, followed=("energy", "kyiv"))
-    labels = message.html.split("\n\n")[1].split("\n")[-1]
+    message = compose([item], total=1, since=SINCE, zone=UTC, followed=("energy", "kyiv"))
+    labels = message.text.split("\n\n")[1].split("\n")[-1]
     assert labels == "<i>#Kyiv · Energy · #A · #B</i>"
     assert labels.count("·") == MAX_LABELS - 1
 
@@ -159,7 +171,7 @@ def test_the_labels_the_chat_follows_come_first() -> None:
 def test_long_titles_and_takeaways_are_shortened_with_an_ellipsis(field: str, limit: int) -> None:
     long = "word " * 200
     item = entry(7, title=long) if field == "title" else entry(7, takeaway=long)
-    lines = visible(compose_digest([item], total=1, since=SINCE, zone=UTC).html).split("\n")
+    lines = visible(compose([item], total=1, since=SINCE, zone=UTC).text).split("\n")
     shown = lines[2].removeprefix("1. ") if field == "title" else lines[3]
     assert len(shown) <= limit
     assert shown.endswith("word…")
@@ -179,22 +191,22 @@ def test_each_entry_gets_a_button_and_more_shows_the_rest(
     count: int, max_items: int, shown: int, rows: list[list[str]], more: int | None
 ) -> None:
     entries = [entry(100 + n) for n in range(count)]
-    message = compose_digest(entries, total=count, since=SINCE, zone=UTC, max_items=max_items)
-    assert (message.first, message.shown, message.total) == (1, shown, count)
+    message = compose(entries, total=count, since=SINCE, zone=UTC, max_items=max_items)
+    assert len(opened(message)) == shown
     numbered = [list(row) for row in message.buttons[: len(rows)]]
     assert [[button.text for button in row] for row in numbered] == rows
-    opened = [button for row in numbered for button in row]
-    assert {button.action for button in opened} == {DigestAction.OPEN}
-    assert [button.value for button in opened] == [100 + n for n in range(shown)]
+    numbered_buttons = [button for row in numbered for button in row]
+    assert {button.action for button in numbered_buttons} == {Action.DIGEST_OPEN}
+    assert [button.args for button in numbered_buttons] == [(100 + n,) for n in range(shown)]
     if more is None:
         assert len(message.buttons) == len(rows)
-        assert "tap More" not in message.html
+        assert "tap More" not in message.text
     else:
         remaining = count - shown
         assert message.buttons[-1] == (
-            DigestButton(f"More ({remaining}) ▸", DigestAction.MORE, more),
+            Button(f"More ({remaining}) ▸", Action.DIGEST_MORE, (DELIVERY, more)),
         )
-        assert message.html.endswith(f"…and {remaining} more: tap More.")
+        assert message.text.endswith(f"…and {remaining} more: tap More.")
 
 
 @pytest.mark.parametrize(
@@ -208,12 +220,10 @@ def test_a_later_page_continues_the_numbering(
     first: int, count: int, total: int, header: str, numbers: list[str]
 ) -> None:
     entries = [entry(n) for n in range(count)]
-    message = compose_digest(entries, total=total, since=SINCE, zone=UTC, first=first)
-    assert message.html.split("\n\n")[0] == f"<b>{header}</b>"
-    assert message.html.split("\n\n")[1].startswith(f"<b>{first}. ")
-    opened = [b.text for row in message.buttons for b in row if b.action is DigestAction.OPEN]
-    assert opened == numbers
-    assert message.first == first
+    message = compose(entries, total=total, since=SINCE, zone=UTC, first=first)
+    assert message.text.split("\n\n")[0] == f"<b>{header}</b>"
+    assert message.text.split("\n\n")[1].startswith(f"<b>{first}. ")
+    assert [b.text for b in opened(message)] == numbers
 
 
 def test_entries_that_would_pass_the_limit_wait_for_more() -> None:
@@ -221,11 +231,12 @@ def test_entries_that_would_pass_the_limit_wait_for_more() -> None:
     entries = [
         entry(n, title="t" * 500, takeaway="k" * 500, tags=("Tag " * 10,)) for n in range(10)
     ]
-    message = compose_digest(entries, total=10, since=SINCE, zone=UTC)
-    assert 1 < message.shown < 10
-    assert utf16_len(visible(message.html)) <= MAX_TEXT
-    assert message.buttons[-1][0].action is DigestAction.MORE
-    assert message.buttons[-1][0].value == message.shown + 1
+    message = compose(entries, total=10, since=SINCE, zone=UTC)
+    shown = len(opened(message))
+    assert 1 < shown < 10
+    assert utf16_len(visible(message.text)) <= MAX_TEXT
+    assert message.buttons[-1][0].action is Action.DIGEST_MORE
+    assert message.buttons[-1][0].args == (DELIVERY, shown + 1)
 
 
 @given(
@@ -247,10 +258,10 @@ def test_any_digest_page_fits_one_telegram_message(
     entries: list[DigestEntry], max_items: int
 ) -> None:
     total = len(entries) + 5
-    message = compose_digest(entries, total=total, since=SINCE, zone=UTC, max_items=max_items)
-    assert utf16_len(visible(message.html)) <= 4096
-    assert 1 <= message.shown <= min(len(entries), max_items)
-    opened = [b for row in message.buttons for b in row if b.action is DigestAction.OPEN]
-    assert [b.value for b in opened] == [e.article_id for e in entries[: message.shown]]
+    message = compose(entries, total=total, since=SINCE, zone=UTC, max_items=max_items)
+    assert utf16_len(visible(message.text)) <= 4096
+    shown = len(opened(message))
+    assert 1 <= shown <= min(len(entries), max_items)
+    assert [b.args for b in opened(message)] == [(e.article_id,) for e in entries[:shown]]
     # There are always more (total exceeds the entries given), so always a More button.
-    assert message.buttons[-1][0].action is DigestAction.MORE
+    assert message.buttons[-1][0].action is Action.DIGEST_MORE

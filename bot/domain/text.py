@@ -1,0 +1,42 @@
+"""Text helpers every message uses: HTML escaping, UTF-16 lengths, clipping, local times."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime, tzinfo
+
+
+def escape(text: str) -> str:
+    """Escape text for Telegram's HTML parse mode (`<`, `>` and `&`; quotes need nothing)."""
+    return html.escape(text, quote=False)
+
+
+def escape_attribute(text: str) -> str:
+    """Escape text for an HTML attribute value in double quotes, such as a link's `href`."""
+    return html.escape(text, quote=True)
+
+
+def utf16_len(text: str) -> int:
+    """Return the length of a text in UTF-16 code units, the unit of Telegram's limits."""
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def clip(text: str, limit: int) -> str:
+    """Shorten text to at most `limit` UTF-16 units, at a word boundary, ending with '…'."""
+    if utf16_len(text) <= limit:
+        return text
+    cut = text[: max(limit - 1, 0)]
+    while utf16_len(cut) > limit - 1:
+        cut = cut[:-1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def local_time(moment: datetime, zone: tzinfo) -> str:
+    """Return a moment as messages show it, in a chat's zone: `Mon 23 Nov, 07:00`."""
+    local = moment.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"
