@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from enum import IntEnum
+from functools import lru_cache
 
 from bot.domain.articles.model import EntityKind
 
@@ -162,6 +163,13 @@ def header_of(stripped: str, *, in_graph: bool = False) -> Header | None:
     reads as a header (an emoji, then a short name) the parser does not know."""
     if len(stripped) > MAX_HEADER_LEN or not stripped:
         return None
+    return short_header(stripped, in_graph)
+
+
+# Short lines repeat from file to file (headers, labels, counts), so remember recent answers.
+@lru_cache(maxsize=8192)
+def short_header(stripped: str, in_graph: bool) -> Header | None:
+    """header_of for a non-empty line of at most MAX_HEADER_LEN characters."""
     known = known_header(stripped)
     if known is not None:
         return known
@@ -184,8 +192,11 @@ def header_of(stripped: str, *, in_graph: bool = False) -> Header | None:
 
 def is_label(stripped: str) -> bool:
     """Return whether a stripped line is one of the page's link labels ("View Profile →")."""
-    if len(stripped) > _MAX_LABEL_LEN:
-        return False
+    return len(stripped) <= _MAX_LABEL_LEN and _label(stripped)
+
+
+@lru_cache(maxsize=4096)
+def _label(stripped: str) -> bool:
     return " ".join(stripped.rstrip(_LABEL_TAILS).casefold().split()) in _LABELS
 
 

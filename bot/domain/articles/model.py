@@ -157,6 +157,26 @@ def content_hash(article: Article) -> str:
     ]
     # Sections added later are hashed only when present, so that an article without them keeps
     # the hash it was stored under before they existed.
+    if _has_later_sections(article):
+        parts += _later_parts(article)
+    return hashlib.sha256("\x1e".join(parts).encode("utf-8")).hexdigest()
+
+
+def _has_later_sections(article: Article) -> bool:
+    return bool(
+        article.reactions
+        or article.dialogue
+        or article.related
+        or article.entities
+        or article.analysis
+        or article.original
+        or article.source
+        or article.extra
+    )
+
+
+def _later_parts(article: Article) -> list[str]:
+    parts: list[str] = []
     analysis = article.analysis or Analysis()
     later = {
         "reactions": article.reactions,
@@ -176,7 +196,7 @@ def content_hash(article: Article) -> str:
         joined = "\x1f".join(values)
         if joined:
             parts.append(f"{name}={joined}")
-    return hashlib.sha256("\x1e".join(parts).encode("utf-8")).hexdigest()
+    return parts
 
 
 def identity_key(article: Article) -> str:

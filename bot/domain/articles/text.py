@@ -19,6 +19,7 @@ from bot.domain.articles.lines import (
     header_of,
     is_label,
     quote,
+    short_header,
 )
 from bot.domain.articles.model import Article, ArticleError
 from bot.domain.articles.sections import (
@@ -35,6 +36,19 @@ _BOM = "\ufeff"
 _TAKEAWAYS_HEADER = HEADERS[Section.TAKEAWAYS]
 _RETELLING_HEADER = HEADERS[Section.RETELLING]
 _EXTRA = -1  # the section being read is one the parser does not know
+# The sections as plain ints: enum members are slow to look up in the loop over lines.
+_TAKEAWAYS = int(Section.TAKEAWAYS)
+_RETELLING = int(Section.RETELLING)
+_REACTIONS = int(Section.REACTIONS)
+_DIALOGUE = int(Section.DIALOGUE)
+_THEMES = int(Section.THEMES)
+_RELATED = int(Section.RELATED)
+_GRAPH = int(Section.GRAPH)
+_ENTITIES = int(Section.ENTITIES)
+_ANALYSIS = int(Section.ANALYSIS)
+_ORIGINAL = int(Section.ORIGINAL)
+_SOURCE = int(Section.SOURCE)
+_HEADER_NAMES = tuple(HEADERS[section] for section in Section)
 
 
 def parse_article(text: str, *, source: str = "<text>", strict: bool = False) -> Article:
@@ -93,7 +107,7 @@ def _head(lines: list[str], text: str, source: str) -> tuple[str, tuple[str, ...
             source, last + 1, f"expected {expected} after this line, found the end of the file"
         )
     stripped = lines[i].strip()
-    if header_of(stripped) is not Section.TAKEAWAYS:
+    if header_of(stripped) != _TAKEAWAYS:
         raise ArticleError(source, i + 1, f"expected {expected}, found {describe(stripped)}")
     return title, tags, i
 
@@ -107,49 +121,60 @@ class _Body:
         self.strict = strict
         self.at = at  # the takeaways header
         self.last = at  # the last non-blank line, for errors at the end of the file
-        self.section: int = Section.TAKEAWAYS
-        self.known: Section = Section.TAKEAWAYS  # the last known section opened
-        self.header_at: dict[Section, int] = {Section.TAKEAWAYS: at}
+        self.section: int = _TAKEAWAYS
+        self.known = _TAKEAWAYS  # the last known section opened
+        self.header_at = [-1] * len(_HEADER_NAMES)  # the line of each known section's header
+        self.header_at[_TAKEAWAYS] = at
         self.part_at: dict[Part, int] = {}  # apart: a Part and a Section can be equal ints
         self.part: Part | None = None
         self.takeaways: list[str] = []
-        self.content: list[list[str]] = [[] for _ in Section]
+        self.content: list[list[str]] = [[] for _ in _HEADER_NAMES]
         self.graph: list[str] = []  # as written, blank lines and indentation kept
         self.parts: dict[Part | None, list[str]] = {}
         self.source_line = -1
         self.extra: list[tuple[str, list[str]]] = []
 
+    def known_line(self) -> int:
+        """Return the line of the last known section's header."""
+        return self.header_at[self.known] + 1
+
     def fail(self, index: int, message: str) -> ArticleError:
         return ArticleError(self.source, index + 1, message)
 
     def read(self, title: str, tags: tuple[str, ...]) -> Article:
+        # The hot loop of an ingest: the retelling's long paragraphs, the bulk of a file, take
+        # the first branch without a call; everything else goes through line() or header().
         lines = self.lines
+        paragraphs = self.content[_RETELLING]
+        section = self.section
         for j in range(self.at + 1, len(lines)):
             raw = lines[j]
             stripped = raw.strip()
             if not stripped:
-                if self.section == Section.GRAPH and self.graph:
+                if section == _GRAPH and self.graph:
                     self.graph.append("")
                 continue
             self.last = j
-            found = (
-                header_of(stripped, in_graph=self.section == Section.GRAPH)
-                if len(stripped) <= MAX_HEADER_LEN
-                else None
-            )
-            if found is None:
-                self.line(j, raw, stripped)
+            if len(stripped) > MAX_HEADER_LEN:
+                found = None
             else:
+                found = short_header(stripped, section == _GRAPH)
+            if found is not None:
                 self.header(j, stripped, found)
+                section = self.section
+            elif section == _RETELLING:
+                paragraphs.append(stripped)
+            else:
+                self.line(j, raw, stripped)
         self.close_required(len(lines))
         return self.article(title, tags)
 
     def line(self, j: int, raw: str, stripped: str) -> None:
         """Take one content line into the section being read."""
         section = self.section
-        if section == Section.RETELLING:
+        if section == _RETELLING:
             self.content[section].append(stripped)
-        elif section == Section.TAKEAWAYS:
+        elif section == _TAKEAWAYS:
             text = bullet_text(stripped)
             if text is None:
                 raise self.fail(
@@ -160,17 +185,17 @@ class _Body:
             if not text:
                 raise self.fail(j, "empty bullet: a bullet needs text after its marker")
             self.takeaways.append(text)
-        elif section == Section.GRAPH:
+        elif section == _GRAPH:
             self.graph.append(raw.rstrip())
-        elif section == Section.ANALYSIS:
+        elif section == _ANALYSIS:
             self.parts.setdefault(self.part, []).append(stripped)
-        elif section == Section.SOURCE:
+        elif section == _SOURCE:
             if is_label(stripped):
                 return
             if self.source_line >= 0:
                 raise self.fail(
                     j,
-                    f'expected one line (a URL or a host) under the "{HEADERS[Section.SOURCE]}" '
+                    f'expected one line (a URL or a host) under the "{_HEADER_NAMES[_SOURCE]}" '
                     f"header, found a second line {quote(stripped)}",
                 )
             self.source_line = j
@@ -182,7 +207,7 @@ class _Body:
 
     def header(self, j: int, stripped: str, found: Header) -> None:
         """Open the section a header line starts, refusing what makes the file ambiguous."""
-        if found is UNKNOWN and self.section == Section.TAKEAWAYS:
+        if found is UNKNOWN and self.section == _TAKEAWAYS:
             raise self.fail(
                 j,
                 f'expected a "- " bullet or the "{_RETELLING_HEADER}" header, '
@@ -196,15 +221,15 @@ class _Body:
             self.section = _EXTRA
             return
         if isinstance(found, Part):
-            if self.known > Section.ANALYSIS:
+            if self.known > _ANALYSIS:
                 raise self.fail(
                     j,
                     f'the "{header_name(found)}" header is out of order: it belongs under the '
-                    f'"{HEADERS[Section.ANALYSIS]}" header, before the "{HEADERS[self.known]}" '
-                    f"header (line {self.header_at[self.known] + 1})",
+                    f'"{_HEADER_NAMES[_ANALYSIS]}" header, before the '
+                    f'"{_HEADER_NAMES[self.known]}" header (line {self.known_line()})',
                 )
-            if self.known != Section.ANALYSIS:
-                self.open(j, stripped, Section.ANALYSIS)
+            if self.known != _ANALYSIS:
+                self.open(j, stripped, _ANALYSIS)
             first = self.part_at.get(found)
             if first is not None:
                 raise self.fail(
@@ -212,19 +237,19 @@ class _Body:
                 )
             self.part_at[found] = j
             self.part = found
-            self.section = Section.ANALYSIS
+            self.section = _ANALYSIS
             return
         if isinstance(found, Section):
             self.open(j, stripped, found)
 
-    def open(self, j: int, stripped: str, found: Section) -> None:
+    def open(self, j: int, stripped: str, found: int) -> None:
         """Open a known section (for an analysis part, the analysis it belongs to)."""
-        first = self.header_at.get(found)
-        if first is not None:
+        first = self.header_at[found]
+        if first >= 0:
             raise self.fail(
-                j, f'a second "{HEADERS[found]}" header (the first is on line {first + 1})'
+                j, f'a second "{_HEADER_NAMES[found]}" header (the first is on line {first + 1})'
             )
-        if self.section == Section.TAKEAWAYS and found != Section.RETELLING:
+        if self.section == _TAKEAWAYS and found != _RETELLING:
             raise self.fail(
                 j,
                 f'expected a bullet or the "{_RETELLING_HEADER}" header, '
@@ -233,8 +258,8 @@ class _Body:
         if found < self.known:
             raise self.fail(
                 j,
-                f'the "{HEADERS[found]}" header is out of order: it comes before the '
-                f'"{HEADERS[self.known]}" header (line {self.header_at[self.known] + 1})',
+                f'the "{_HEADER_NAMES[found]}" header is out of order: it comes before the '
+                f'"{_HEADER_NAMES[self.known]}" header (line {self.known_line()})',
             )
         self.header_at[found] = j
         self.section = self.known = found
@@ -242,38 +267,40 @@ class _Body:
 
     def close_required(self, j: int) -> None:
         """Refuse a takeaways or retelling section that ends empty (at line j or the end)."""
-        if self.section == Section.TAKEAWAYS and not self.takeaways:
+        if self.section == _TAKEAWAYS and not self.takeaways:
             raise self.fail(self.at, f'the "{_TAKEAWAYS_HEADER}" header has no bullet under it')
-        if self.section == Section.RETELLING and not self.content[Section.RETELLING]:
+        if self.section == _RETELLING and not self.content[_RETELLING]:
             raise self.fail(
-                self.header_at[Section.RETELLING],
+                self.header_at[_RETELLING],
                 f'the "{_RETELLING_HEADER}" header has no paragraph under it',
             )
-        if self.section == Section.TAKEAWAYS and j == len(self.lines):
+        if self.section == _TAKEAWAYS and j == len(self.lines):
             raise self.fail(
                 self.last, f'expected the "{_RETELLING_HEADER}" header, found the end of the file'
             )
 
     def article(self, title: str, tags: tuple[str, ...]) -> Article:
         content = self.content
-        graph, entity_graph = graph_of(self.graph)
-        sources = content[Section.SOURCE]
+        # Only the sections a file has are read: most files have few, and ingest reads many.
+        graph, entity_graph = graph_of(self.graph) if self.graph else (None, None)
         return Article(
             title=title,
             tags=tags,
             takeaways=tuple(self.takeaways),
-            retelling=tuple(content[Section.RETELLING]),
-            themes=split_themes(content[Section.THEMES]),
+            retelling=tuple(content[_RETELLING]),
+            themes=split_themes(content[_THEMES]) if content[_THEMES] else (),
             entity_graph=entity_graph,
-            reactions=tuple(content[Section.REACTIONS]),
-            dialogue=tuple(content[Section.DIALOGUE]),
-            related=entities_of(content[Section.RELATED]),
+            reactions=tuple(content[_REACTIONS]),
+            dialogue=tuple(content[_DIALOGUE]),
+            related=entities_of(content[_RELATED]) if content[_RELATED] else (),
             graph=graph,
-            entities=entities_of(content[Section.ENTITIES]),
+            entities=entities_of(content[_ENTITIES]) if content[_ENTITIES] else (),
             analysis=analysis_of(self.parts) if self.parts else None,
-            original=without_labels(content[Section.ORIGINAL]),
-            source=sources[0] if sources else None,
-            extra=tuple((header, "\n".join(text)) for header, text in self.extra),
+            original=without_labels(content[_ORIGINAL]) if content[_ORIGINAL] else (),
+            source=content[_SOURCE][0] if content[_SOURCE] else None,
+            extra=tuple((header, "\n".join(text)) for header, text in self.extra)
+            if self.extra
+            else (),
         )
 
 
