@@ -1,7 +1,8 @@
 """Article files: parsing, validation, writing, and the identities of an article.
 
-An article file is the source's rendering of one article, section by section (see
-ARTICLE_FORMAT in the project's shared notes, and tests/data/articles for real examples).
+An article file is the source's rendering of one article, section by section: model holds the
+values, lines how one line reads, sections how a section's lines read, text and jsonl the two
+input forms, writing the file format_article writes (tests/data/articles has real examples).
 """
 
 from bot.domain.articles.jsonl import parse_article_json

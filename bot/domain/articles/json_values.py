@@ -37,9 +37,11 @@ class JsonValues:
         self.line = line
 
     def fail(self, name: str, message: str) -> ArticleError:
+        """Return the refusal of a field."""
         return ArticleError(self.source, self.line, f"{name}: {message}")
 
     def wrong_type(self, name: str, expected: str, value: object) -> ArticleError:
+        """Return the refusal of a field whose value has the wrong JSON type."""
         return self.fail(name, f"expected {expected}, found {type_name(value)}")
 
     def text(self, name: str, value: object) -> str:
