@@ -18,13 +18,14 @@ from storage.models import ChatRow, DeliveryRow
 from tests.conftest import FIXED_NOW
 from tests.runtime.conftest import ADMIN, PERSON, make_settings, running_app
 
-ARTICLES = Path(__file__).parent.parent / "data" / "articles"
+DATA = Path(__file__).parent.parent / "data" / "articles"
+ARTICLES = [DATA / "danube-grain-barges.txt", DATA / "articles.jsonl"]
 GROUP = -5001
 GONE = 3003
 
 
 async def seed(db: Database) -> None:
-    await ingest(db, [str(ARTICLES)], lambda: FIXED_NOW)
+    await ingest(db, [str(path) for path in ARTICLES], lambda: FIXED_NOW)
     async with db.transaction() as repos:
         for chat_id, kind in ((ADMIN, "private"), (PERSON, "private"), (GROUP, "group")):
             await repos.chats.ensure(chat_id, kind, None, FIXED_NOW)
