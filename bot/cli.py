@@ -540,7 +540,45 @@ def build_parser() -> argparse.ArgumentParser:
         "--scan-repeat", type=_positive, default=5, metavar="N", help="scan runs per query kind"
     )
     bench_search.set_defaults(sync_handler=_bench_search)
+    _add_bench_interactive(bench_commands)
     return parser
+
+
+# --- bench interactive -------------------------------------------------------------------------
+
+
+def _bench_interactive(args: argparse.Namespace) -> int:
+    from bench.interactive import interactive_benchmark  # noqa: PLC0415
+
+    return interactive_benchmark(
+        users=args.users, postgres_url=args.postgres, digest_chats=args.digest_chats
+    )
+
+
+def _add_bench_interactive(bench_commands: Any) -> None:
+    interactive = bench_commands.add_parser(
+        "interactive",
+        help="how long people wait for /topic when many ask at once",
+        description="Start the local Bot API in its own process with Telegram's flood limits "
+        "and the bot long polling it; N people type /topic at the same moment, then press "
+        "More. Prints per round the wait from each action to the chat's last reply message "
+        "(p50, p95, max), the bound the flood budget sets, and the 429 answers.",
+    )
+    interactive.add_argument("--users", type=_positive, default=20, metavar="N")
+    interactive.add_argument(
+        "--digest-chats",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="a digest run to N chats sends at the same time",
+    )
+    interactive.add_argument(
+        "--postgres",
+        type=_postgres,
+        metavar="URL",
+        help="use a scratch PostgreSQL database on this server",
+    )
+    interactive.set_defaults(sync_handler=_bench_interactive)
 
 
 def _database(text: str) -> str:
