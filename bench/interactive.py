@@ -32,6 +32,8 @@ LABELS = ("Kyiv", "Lviv", "Odesa", "Kharkiv", "Dnipro")
 ARTICLES_PER_LABEL = 10
 FIRST_CHAT = 20_000_000
 FIRST_DIGEST_CHAT = 10_000_000  # as bench.delivery.populate numbers them
+# A round ends once nothing was sent to its chats for this long.
+QUIET = 20.0
 # Methods Telegram's flood limits count (what the bot sends or edits).
 _COUNTED = ("sendmessage", "editmessagetext", "editmessagereplymarkup")
 
@@ -100,15 +102,20 @@ class Server:
 
 
 async def _watch(server: Server, round_: Round, give_up_after: float) -> None:
-    """Read the server's calls until every chat of the round has its last reply."""
+    """Read the server's calls until every chat of the round has its last reply, or nothing
+    was sent to the round's chats for QUIET seconds (a reply that failed never comes)."""
     deadline = time.monotonic() + give_up_after
+    progress = time.monotonic()
     while len(round_.done) < len(round_.acted) and time.monotonic() < deadline:
+        if time.monotonic() - progress > QUIET:
+            break
         for call in await server.new_calls():
             if call["error_code"] == 429:
                 round_.refused += 1
             chat = _chat_of(call)
             if chat not in round_.acted or call["method"].lower() not in _COUNTED:
                 continue
+            progress = time.monotonic()
             if call["ok"]:
                 round_.messages += 1
             more = _more_button(call)
@@ -162,7 +169,7 @@ def _report(round_: Round, users: int, rate: float) -> None:
         return
     p95 = _percentile(waits, 0.95)
     print(
-        f"{round_.name:<7} users {users:>4}  answered {len(waits):>4}  messages "
+        f"{round_.name:<7} users {users:>4}  answered {len(waits):>4} of {users:<4}  messages "
         f"{round_.messages:>5}  p50 {_percentile(waits, 0.5):6.2f} s  p95 {p95:6.2f} s  "
         f"max {waits[-1]:6.2f} s  bound {bound:6.2f} s  p95/bound "
         f"{p95 / bound if bound else float('nan'):5.2f}  429 answers: {round_.refused}"

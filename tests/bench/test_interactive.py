@@ -18,6 +18,6 @@ def test_bench_interactive_prints_the_waits_of_both_rounds(
     assert "load average" in out
     for name in ("/topic", "More"):
         line = next(line for line in out.splitlines() if line.startswith(name))
-        assert "answered    2" in line
+        assert "answered    2 of 2" in line
         for field in ("p50", "p95", "max", "bound", "p95/bound", "429 answers"):
             assert re.search(rf"{re.escape(field)}:? +[\d.]+", line), (field, line)
