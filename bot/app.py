@@ -9,7 +9,7 @@ from telegram.ext import Application, ContextTypes, ExtBot, JobQueue
 import handlers
 from bot.runtime.deps import Deps
 from bot.runtime.flood import FloodBudget
-from bot.runtime.metrics import TimedUpdateProcessor
+from bot.runtime.updates import ChatOrderedUpdateProcessor
 
 # The Application type with python-telegram-bot's default context, as built below.
 BotApp: TypeAlias = Application[
@@ -46,8 +46,8 @@ def build_application(deps: Deps) -> BotApp:
         .post_shutdown(close_db)
         # Every Bot API call goes through the flood budget (see bot/runtime/flood.py).
         .rate_limiter(flood_budget(deps))
-        # PTB's default (one update at a time), timed for /metrics in every mode.
-        .concurrent_updates(TimedUpdateProcessor(1))
+        # Updates side by side, in order within a chat, timed for /metrics in every mode.
+        .concurrent_updates(ChatOrderedUpdateProcessor(deps.settings.updates.concurrency))
         .build()
     )
     handlers.register(app, deps)
@@ -60,6 +60,7 @@ def flood_budget(deps: Deps) -> FloodBudget:
     return FloodBudget(
         rate=flood.rate,
         per_chat_interval=flood.per_chat_interval,
+        per_chat_burst=flood.per_chat_burst,
         group_per_minute=flood.group_per_minute,
         max_retries=flood.max_retries,
     )
