@@ -151,7 +151,7 @@ def test_a_group_waits_once_it_had_its_messages_of_the_minute() -> None:
 def test_a_chat_waits_for_the_answer_and_the_interval() -> None:
     budget = FloodBudget(rate=0, per_chat_interval=1.0, group_per_minute=0)
     now = time.monotonic()
-    budget._chats[5] = _ChatState(busy=True)
+    budget._chats[5] = _ChatState(in_flight=1)
     loop = asyncio.new_event_loop()
     try:
         waiter = _Waiter(2, 0, 5, False, loop.create_future())
