@@ -8,9 +8,9 @@ from bot.domain.replies import (
     help_card,
     label_title,
     quoted,
-    subscriptions_card,
     topic_name,
 )
+from bot.domain.subscriptions import subscriptions_card
 
 TAG = Label(1, LabelKind.TAG, "energy_security", "Energy Security")
 THEME = Label(2, LabelKind.THEME, "energy_security", "Energy Security")
@@ -36,10 +36,10 @@ def test_help_names_every_command() -> None:
         assert command.summary in text
 
 
-def test_subscriptions_have_one_remove_button_each() -> None:
+def test_subscriptions_have_one_remove_button_each_told_apart_by_kind() -> None:
     card = subscriptions_card([TAG, THEME])
     assert [b.text for row in card.buttons for b in row] == [
-        "✖ Energy Security",
-        "✖ Energy Security",
+        "✖ #Energy_Security",
+        "✖ Energy Security (theme)",
     ]
     assert [b.args for row in card.buttons for b in row] == [(1,), (2,)]
