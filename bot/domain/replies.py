@@ -39,7 +39,11 @@ COMMANDS: tuple[CommandInfo, ...] = (
         "subscribe",
         "Follow hashtags or themes in this chat",
         "<labels>",
-        ("/subscribe #Kyiv", "/subscribe #Kyiv #Power grid, Energy Security"),
+        (
+            "/subscribe #Kyiv",
+            "/subscribe Kyiv Odesa",
+            "/subscribe #Kyiv #Power grid, Energy Security",
+        ),
     ),
     CommandInfo(
         "unsubscribe", "Stop following hashtags or themes", "<labels>", ("/unsubscribe #Kyiv",)

@@ -23,7 +23,10 @@ from bot.domain.replies import (
     titles,
     unsubscribe_button,
 )
-from bot.domain.text import escape
+from bot.domain.text import clip, escape
+
+# A name typed as a label may be long; a button shows this much of it (a phone shows less).
+FOLLOW_NAME_LIMIT = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +73,10 @@ def follow_button(request: LabelRequest, new: Sequence[Label]) -> Button:
     """The button that follows a label no article carries yet: one label, or the hashtag and
     the theme of that name (`fol:<tag id>:<theme id>`)."""
     if len(new) == 1:
-        return Button(f"✓ Follow {label_title(new[0])}", Action.SUBSCRIBE, (new[0].id,))
-    return Button(f"✓ Follow {request.text}", Action.FOLLOW, tuple(label.id for label in new))
+        text = f"✓ Follow {clip(label_title(new[0]), FOLLOW_NAME_LIMIT)}"
+        return Button(text, Action.SUBSCRIBE, (new[0].id,))
+    text = f"✓ Follow {clip(request.text, FOLLOW_NAME_LIMIT)}"
+    return Button(text, Action.FOLLOW, tuple(label.id for label in new))
 
 
 def subscribe_usage(active: Sequence[Label]) -> Message:
