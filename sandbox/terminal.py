@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import contextlib
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
@@ -21,13 +22,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.app import SANDBOX_TOKEN, build_application
+from bot.domain.articles import ArticleError
 from bot.runtime.config import Settings
 from bot.runtime.deps import Deps
 from bot.runtime.lifecycle import running
 from bot.runtime.ops import running_as
 from bot.runtime.types import BotApp
 from ingest.pipeline import ingest
-from sandbox.localapi import LocalBotApi
+from sandbox.localapi import Call, LocalBotApi
 from storage.database import Database
 
 DEFAULT_DB = Path("data") / "sandbox.db"
@@ -170,6 +172,8 @@ class Transcript:
         self._out = out
         self._ansi = ansi
         self._seen = len(api.calls)
+        # Whether the prompt is the last thing on the screen, waiting for the person's line.
+        self._prompting = False
         # Numbers grow through the session, so a number printed once keeps meaning the same
         # button, whichever message was printed last.
         self.buttons: dict[int, NumberedButton] = {}
@@ -179,11 +183,45 @@ class Transcript:
 
     def prompt(self) -> None:
         print("you › ", end="", file=self._out, flush=True)
+        self._prompting = True
+
+    def answered(self) -> None:
+        """The person ended their line: the prompt is no longer the last thing shown."""
+        self._prompting = False
+
+    async def watch(self) -> None:
+        """Print what the bot sends the moment it sends it, typed for or not (alerts,
+        digests), until cancelled."""
+        while True:
+            try:
+                await self._api.wait_for(lambda api: len(api.calls) > self._seen, timeout=3600)
+            except TimeoutError:
+                continue
+            self.show_new_calls()
 
     def show_new_calls(self) -> None:
-        """Print every message, edit and notice since the last call shown."""
+        """Print every message, edit and notice since the last call shown; a prompt waiting
+        for the person's line is cleared first and shown again after."""
         calls = self._api.calls[self._seen :]
         self._seen += len(calls)
+        if not any(_shown(call) for call in calls):
+            return
+        prompting = self._prompting
+        if prompting:
+            # Back to the start of the prompt's line and clear it (a new line without ANSI):
+            # what the bot sent goes above, then the prompt comes back.
+            print(
+                "\r\x1b[K" if self._ansi else "",
+                end="" if self._ansi else "\n",
+                file=self._out,
+                flush=True,
+            )
+            self._prompting = False
+        self._show(calls)
+        if prompting:
+            self.prompt()
+
+    def _show(self, calls: list[Call]) -> None:
         for call in calls:
             if not call.ok:
                 if call.method != "getUpdates":
@@ -225,6 +263,20 @@ class Transcript:
         self.write()
 
 
+def _shown(call: Call) -> bool:
+    """Whether the transcript prints something for this call."""
+    if not call.ok:
+        return call.method != "getUpdates"
+    if call.method == "answerCallbackQuery":
+        return bool(call.params.get("text"))
+    return call.method in _SHOWN_METHODS
+
+
+_SHOWN_METHODS = frozenset(
+    {"sendMessage", "editMessageText", "editMessageReplyMarkup", "deleteMessage"}
+)
+
+
 # --- The session ------------------------------------------------------------------------------
 
 
@@ -238,13 +290,16 @@ async def settle(api: LocalBotApi, app: BotApp) -> None:
     await app.update_queue.join()
 
 
-def _banner(api: LocalBotApi, db_path: Path, loaded: int, stored: int) -> str:
-    news = f"{loaded} sample articles loaded" if loaded else "sample articles already loaded"
+def _banner(api: LocalBotApi, db_path: Path, loaded: int, stored: int, *, own: bool) -> str:
+    noun = "articles" if own else "sample articles"
+    news = f"{loaded} {noun} loaded" if loaded else f"{noun} already loaded"
     return (
         f"Digestbot sandbox: the real bot, talking to a local Telegram Bot API at {api.url}.\n"
         f"Database: {db_path} ({news}; {stored} articles in all).\n"
         "Type a command such as /start or /topic Kyiv, or a button's number to press it.\n"
-        "/quit or Ctrl-D leaves.\n"
+        "/quit or Ctrl-D leaves. Alerts and digests print as they come.\n"
+        "More articles, while this runs, from another terminal:\n"
+        f"  DATABASE_URL=sqlite:///{db_path} .venv/bin/digestbot ingest DIR\n"
     )
 
 
@@ -263,9 +318,11 @@ async def run_sandbox(
     out: TextIO,
     interactive: bool = False,
     ansi: bool = False,
+    articles: Sequence[str] = (),
 ) -> int:
     """Run the sandbox until the person quits or the input ends; return the exit status.
 
+    `articles`: files or directories stored besides the samples (see `digestbot ingest`).
     Raises storage.locks.AlreadyRunning, before touching the database, if another process
     (another sandbox, say) uses it."""
     # Whatever .env says, the sandbox never talks to Telegram nor to the real database, and
@@ -286,15 +343,27 @@ async def run_sandbox(
         api.add_chat(PERSON_ID, first_name="You")
         settings = settings.model_copy(update={"telegram_api_url": api.url})
         await db.upgrade()
-        report = await ingest(db, [str(samples_dir())], clock)
+
+        def refused(error: ArticleError) -> None:
+            print(f"refused {error}", file=out, flush=True)
+
+        report = await ingest(db, [str(samples_dir()), *articles], clock, on_refused=refused)
         async with db.transaction() as repos:
             stored = await repos.articles.count()
         app = build_application(Deps(settings=settings, db=db, clock=clock))
         async with running(app, poll_timeout=SANDBOX_POLL_TIMEOUT):
             transcript = Transcript(api, out, ansi=ansi)
-            transcript.write(_banner(api, db_path, report.new, stored))
-            await _converse(api, app, transcript, LineReader(stdin_fd), interactive=interactive)
-            await settle(api, app)
+            transcript.write(_banner(api, db_path, report.new, stored, own=bool(articles)))
+            watcher = asyncio.create_task(transcript.watch(), name="sandbox-transcript")
+            try:
+                await _converse(
+                    api, app, transcript, LineReader(stdin_fd), interactive=interactive
+                )
+                await settle(api, app)
+            finally:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
             transcript.show_new_calls()
     return 0
 
@@ -311,6 +380,7 @@ async def _converse(
         if interactive:
             transcript.prompt()
         line = await reader.readline()
+        transcript.answered()
         if line is None:
             if interactive:
                 transcript.write()
