@@ -31,6 +31,7 @@ from bot.domain.preferences import (
     digest_time_set,
     digest_unchanged,
     digest_usage,
+    digest_without_subscriptions,
     nothing_new,
     timezone_bad_offset,
     timezone_set,
@@ -38,7 +39,7 @@ from bot.domain.preferences import (
     timezone_unchanged,
     timezone_unknown,
 )
-from bot.domain.replies import ARTICLE_GONE, AdminsOnly, digest_without_subscriptions
+from bot.domain.replies import ARTICLE_GONE, AdminsOnly
 from bot.domain.schedule import next_slot, parse_digest_time, parse_zone, zone_for
 from bot.runtime.deps import Deps
 from delivery.composer import digest_entry

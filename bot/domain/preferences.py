@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
 from bot.domain.deliveries import ChatSchedule
-from bot.domain.messages import Action, Button, Message
+from bot.domain.labels import Label
+from bot.domain.messages import Action, Button, Message, rows
+from bot.domain.replies import MAX_LABEL_BUTTONS, topic_button
 from bot.domain.schedule import (
     describe_offset,
     format_minute,
@@ -146,6 +148,18 @@ def nothing_new(since: datetime | None, zone: tzinfo) -> Message:
     if since is None:
         return Message("📭 Nothing new on your topics yet. Follow some with /subscribe #Kyiv.")
     return Message(f"📭 Nothing new on your topics since {local_time(since, zone)}.")
+
+
+def digest_without_subscriptions(active: Sequence[Label]) -> Message:
+    """Return the answer to /digest now in a chat that follows nothing."""
+    text = (
+        "📭 This chat follows no topic yet, so there is no digest to send. Follow one with "
+        "/subscribe, e.g. /subscribe #Kyiv"
+    )
+    if active:
+        text += "\n\nOr look at one of the active topics:"
+    buttons = [topic_button(label) for label in active[:MAX_LABEL_BUTTONS]]
+    return Message(text, rows(buttons))
 
 
 def timezone_settings(schedule: ChatSchedule, now: datetime) -> Message:

@@ -359,21 +359,6 @@ def topic_more_done(labels: Sequence[Label], shown: int, total: int) -> Message:
     return Message(f"Showing {shown} of {total} articles on {escape(topic_name(labels))}.")
 
 
-# --- /digest now ------------------------------------------------------------------------------
-
-
-def digest_without_subscriptions(active: Sequence[Label]) -> Message:
-    """Return the answer to /digest now in a chat that follows nothing."""
-    text = (
-        "📭 This chat follows no topic yet, so there is no digest to send. Follow one with "
-        "/subscribe, e.g. /subscribe #Kyiv"
-    )
-    if active:
-        text += "\n\nOr look at one of the active topics:"
-    buttons = [topic_button(label) for label in active[:MAX_LABEL_BUTTONS]]
-    return Message(text, rows(buttons))
-
-
 # --- Anything else ------------------------------------------------------------------------
 
 
