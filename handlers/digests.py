@@ -94,16 +94,20 @@ class DigestHandlers:
         if not await said.admins_only(AdminsOnly.SCHEDULE):
             return
         if word == "now":
-            reply = await self._digest_now(chat, said.bot)
+            reply, _ = await self._digest_now(chat, said.bot)
             if reply is not None:
                 await said.reply(reply)
             return
         schedule = await self._set_digest(chat, word if word == "off" else argument)
         await said.reply(digest_off() if word == "off" else digest_time_set(schedule, self._now()))
 
-    async def _set_digest(self, chat: Chat, choice: str) -> ChatSchedule:
-        """Set the digest to a time ("H:MM") or "off"; return the chat's new schedule."""
-        schedule = await self._schedule(chat)
+    async def _set_digest(
+        self, chat: Chat, choice: str, schedule: ChatSchedule | None = None
+    ) -> ChatSchedule:
+        """Set the digest to a time ("H:MM") or "off", given the chat's `schedule` if read
+        already; return the chat's new schedule."""
+        if schedule is None:
+            schedule = await self._schedule(chat)
         now = self._now()
         async with self._deps.db.transaction() as repos:
             if choice == "off":
@@ -117,9 +121,10 @@ class DigestHandlers:
                 )
         return await self._schedule(chat)
 
-    async def _digest_now(self, chat: Chat, bot: ExtBot[Any]) -> Message | None:
-        """Send the chat's digest at once (it counts as the day's digest); the answer when
-        there is none to send, None when the digest itself answered."""
+    async def _digest_now(self, chat: Chat, bot: ExtBot[Any]) -> tuple[Message | None, bool]:
+        """Send the chat's digest at once (it counts as the day's digest). Return the answer
+        when there is none to send (None when the digest itself answered), and whether that
+        is because nothing is new."""
         settings = self._deps.settings
         async with self._deps.db.read() as repos:
             schedule = await repos.schedules.get(
@@ -130,15 +135,15 @@ class DigestHandlers:
         assert schedule is not None
         if not following:
             # An empty digest would still count as the day's: point to /subscribe instead.
-            return digest_without_subscriptions([label for label, _ in active])
+            return digest_without_subscriptions([label for label, _ in active]), False
         delivery = await self._pipeline.plan_now(chat.id)
         zone = zone_for(schedule.timezone)
         if delivery is None:
-            return nothing_new(schedule.through, zone)
+            return nothing_new(schedule.through, zone), True
         outcome = await self._pipeline.send_now(bot, delivery)
         if outcome.state is DeliveryState.EMPTY:
-            return nothing_new(delivery.span_start, zone)
-        return None
+            return nothing_new(delivery.span_start, zone), True
+        return None, False
 
     # --- /timezone -----------------------------------------------------------------------
 
@@ -202,26 +207,23 @@ class DigestHandlers:
             except ValueError:
                 return
             value = f"{minute // 60}:{minute % 60:02d}"
-        unchanged = digest_unchanged(await self._schedule(press.chat), value)
+        schedule = await self._schedule(press.chat)
+        unchanged = digest_unchanged(schedule, value)
         if unchanged is not None:
             # Pressed twice, or on an older panel: nothing to repeat.
             await press.answer(unchanged)
             return
-        schedule = await self._set_digest(press.chat, value)
+        schedule = await self._set_digest(press.chat, value, schedule)
         await press.answer(digest_changed(schedule))
         await press.edit(digest_settings(schedule, self._now()))
 
     async def _send_now_button(self, press: Press) -> None:
         """📨 Send now: the digest comes as a message of its own; "nothing new" is a notice
         (pressing again sends nothing), and the panel shows the next digest's new time."""
-        reply = await self._digest_now(press.chat, press.bot)
-        if reply is not None and not reply.buttons:
-            await press.answer(NOTHING_NEW_NOTICE)
-        elif reply is not None:
-            await press.answer()
+        reply, nothing_is_new = await self._digest_now(press.chat, press.bot)
+        await press.answer(NOTHING_NEW_NOTICE if nothing_is_new else None)
+        if reply is not None and not nothing_is_new:
             await send(press.bot, press.chat.id, reply)
-        else:
-            await press.answer()
         await press.edit(digest_settings(await self._schedule(press.chat), self._now()))
 
     async def zone_button(self, press: Press) -> None:

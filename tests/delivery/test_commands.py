@@ -132,6 +132,12 @@ async def test_the_send_now_button_sends_the_digest(bot: Bot) -> None:
     (settings,) = await bot.send("/digest")
     _, new = await bot.press(settings, text="📨 Send now")
     assert [titles_in(m) for m in new] == [["Fresh"]]
+    # The panel now shows tomorrow's digest; pressed again, a notice and nothing sent.
+    assert "Next digest: Tue 24 Nov, 08:00." in bot.current(settings).text
+    answer, new = await bot.press(settings, text="📨 Send now")
+    assert new == []
+    assert answer is not None
+    assert answer["text"] == "📭 Nothing new on your topics."
 
 
 async def test_timezone_suggests_for_near_misses_and_accepts_offsets(bot: Bot) -> None:
