@@ -98,10 +98,10 @@ class Press:
         """Show `message` in place of the one the button belongs to (a button whose action is
         done updates what it belongs to rather than posting anew); whether it changed.
 
-        When it already showed exactly that (the button was pressed twice), the press is
-        answered with `notice`, if given, and nothing is sent."""
+        When it already showed exactly that (the button was pressed twice), a press not
+        answered yet is answered with `notice`, if given, and nothing is sent."""
         changed = await edit(self.query, message)
-        if not changed and notice is not None:
+        if not changed and notice is not None and not self.answered:
             await self.answer(notice)
         return changed
 
