@@ -103,19 +103,24 @@ def unsubscribe_button(label: Label) -> Button:
 # --- /start and /help -------------------------------------------------------------------------
 
 
-def start_card(active: Sequence[Label], digest_line: str = "") -> Message:
+# How /start and /help mention that plain text is a search.
+JUST_TYPE = "or just type what you're looking for (in a private chat), e.g. power grid"
+
+
+def start_card(active: Sequence[Label], settings_line: str = "") -> Message:
     """Return the greeting: who the bot is, what to try first, and buttons for it.
 
-    `digest_line` states the daily digest a new chat gets (see preferences)."""
+    `settings_line` states the chat's digest, time zone and alerts (see preferences)."""
     text = "\n".join(
         [
             "👋 <b>Hi! I'm Digestbot.</b>",
             "I bring you the news as short cards: the key takeaways first, the full retelling "
             "one tap away, right in the same message.",
-            *([digest_line] if digest_line else []),
+            *([settings_line] if settings_line else []),
             "",
             "<b>Try first</b>",
             "• /topic Kyiv: the newest articles on a hashtag or theme",
+            f"• {escape(JUST_TYPE)}",
             "• /subscribe #Kyiv: follow a hashtag or theme in this chat",
             "• /help: every command with an example",
         ]
@@ -125,8 +130,9 @@ def start_card(active: Sequence[Label], digest_line: str = "") -> Message:
     return Message(text, tuple(laid_out))
 
 
-def help_card(commands: Sequence[CommandInfo] = COMMANDS) -> Message:
-    """Return every command with an example."""
+def help_card(settings_line: str = "", commands: Sequence[CommandInfo] = COMMANDS) -> Message:
+    """Return every command with an example, and the chat's settings (`settings_line`, see
+    preferences)."""
     lines = ["<b>What I understand</b>", ""]
     for command in commands:
         usage = f" <i>{escape(command.usage)}</i>" if command.usage else ""
@@ -134,6 +140,9 @@ def help_card(commands: Sequence[CommandInfo] = COMMANDS) -> Message:
         examples = [example for example in command.examples if example != f"/{command.name}"]
         if examples:
             lines.append(f"   e.g. {escape('  ·  '.join(examples))}")
+    lines.append(f"Or {escape(JUST_TYPE.removeprefix('or '))}.")
+    if settings_line:
+        lines += ["", settings_line]
     lines += [
         "",
         "Labels match whatever their case or separators: #Peace_talks, Peace talks and "

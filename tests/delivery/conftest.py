@@ -5,6 +5,7 @@ time and sends it, and returns once every send has ended (no sleeps, no polling 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -131,6 +132,11 @@ class Bot:
             if m.from_bot and m.message_id not in before
         ]
         return answer, new
+
+    def current(self, message: StoredMessage) -> StoredMessage:
+        """A copy of the message as the chat shows it now (edits applied)."""
+        found = {m.message_id: m for m in self.api.messages(message.chat_id)}
+        return copy.deepcopy(found[message.message_id])
 
     async def deliver_update(self, update: dict[str, Any]) -> None:
         await self.app.process_update(Update.de_json(update, self.app.bot))
