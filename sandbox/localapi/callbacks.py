@@ -11,10 +11,7 @@ from sandbox.localapi.chats import Chats
 from sandbox.localapi.errors import bad_request
 from sandbox.localapi.html import utf16_len
 from sandbox.localapi.params import Params
-from sandbox.localapi.state import (
-    CallbackQueryState,
-    StoredMessage,
-)
+from sandbox.localapi.state import CallbackQueryState, StoredMessage
 
 MAX_CALLBACK_ANSWER_LENGTH = 200
 

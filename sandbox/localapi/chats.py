@@ -6,13 +6,7 @@ from typing import Any
 
 from sandbox.localapi.errors import bad_request
 from sandbox.localapi.params import Params
-from sandbox.localapi.state import (
-    CHAT_TYPES,
-    Chat,
-    StoredMessage,
-    User,
-    now_unix,
-)
+from sandbox.localapi.state import CHAT_TYPES, Chat, StoredMessage, User, now_unix
 from sandbox.localapi.updates import Updates
 
 _CHAT_ACTIONS = frozenset(

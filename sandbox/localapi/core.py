@@ -15,13 +15,7 @@ from sandbox.localapi import errors
 from sandbox.localapi.errors import ApiError, bad_request, forbidden, too_many_requests
 from sandbox.localapi.flood import FloodControl, FloodLimits
 from sandbox.localapi.params import Params
-from sandbox.localapi.state import (
-    Call,
-    Chat,
-    StoredMessage,
-    User,
-    message_to_dict,
-)
+from sandbox.localapi.state import Call, Chat, StoredMessage, User, message_to_dict
 
 
 @dataclass(slots=True)
@@ -33,6 +27,7 @@ class Answer:
 
 
 def json_response(body: dict[str, Any], status: int = 200) -> web.Response:
+    """A Bot API answer as Telegram sends it: JSON, non-ASCII text as it is."""
     return web.Response(
         body=json.dumps(body, ensure_ascii=False).encode(),
         status=status,

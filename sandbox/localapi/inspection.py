@@ -9,10 +9,7 @@ from collections.abc import Callable
 from typing import Any, Self
 
 from sandbox.localapi.core import Core
-from sandbox.localapi.state import (
-    Call,
-    StoredMessage,
-)
+from sandbox.localapi.state import Call, StoredMessage
 
 
 class Inspection(Core):

@@ -10,11 +10,7 @@ from sandbox.localapi.errors import ApiError, bad_request
 from sandbox.localapi.html import entities_to_dicts, format_text, normalize, utf16_len
 from sandbox.localapi.keyboard import parse_reply_markup
 from sandbox.localapi.params import Params
-from sandbox.localapi.state import (
-    Chat,
-    StoredMessage,
-    now_unix,
-)
+from sandbox.localapi.state import Chat, StoredMessage, now_unix
 
 MAX_MESSAGE_LENGTH = 4096  # UTF-16 code units after entity parsing
 

@@ -18,9 +18,7 @@ from sandbox.localapi import errors
 from sandbox.localapi.core import Answer, Core
 from sandbox.localapi.errors import ApiError, bad_request
 from sandbox.localapi.params import Params
-from sandbox.localapi.state import (
-    now_unix,
-)
+from sandbox.localapi.state import now_unix
 
 # Telegram's default when getUpdates/setWebhook never specified allowed_updates.
 _DEFAULT_ALLOWED = frozenset(

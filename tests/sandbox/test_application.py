@@ -5,12 +5,7 @@ from __future__ import annotations
 import datetime as dtm
 
 from telegram import Update
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-)
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from sandbox.localapi import LocalBotApi
 from tests.sandbox.support import ALICE, TOKEN, keyboard

@@ -7,9 +7,7 @@ import asyncio
 import pytest
 import telegram
 from telegram import Update
-from telegram.error import (
-    BadRequest,
-)
+from telegram.error import BadRequest
 
 from sandbox.localapi import LocalBotApi
 from tests.sandbox.support import ALICE, keyboard, last_error

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 import telegram
-from telegram.error import (
-    BadRequest,
-)
+from telegram.error import BadRequest
 
 from sandbox.localapi import LocalBotApi
 from tests.sandbox.support import ALICE, GROUP

@@ -5,12 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 import telegram
-from telegram.error import (
-    Forbidden,
-    NetworkError,
-    RetryAfter,
-    TimedOut,
-)
+from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 
 from sandbox.localapi import FloodLimits, LocalBotApi
 from tests.sandbox.support import ALICE, GROUP, retry_after_of

@@ -6,11 +6,7 @@ import httpx
 import pytest
 import telegram
 from telegram import Update
-from telegram.error import (
-    BadRequest,
-    ChatMigrated,
-    Forbidden,
-)
+from telegram.error import BadRequest, ChatMigrated, Forbidden
 
 from sandbox.localapi import LocalBotApi
 from tests.sandbox.support import ALICE, GROUP, keyboard, last_error

@@ -9,10 +9,7 @@ import sys
 import httpx
 import pytest
 import telegram
-from telegram.error import (
-    InvalidToken,
-    NetworkError,
-)
+from telegram.error import InvalidToken, NetworkError
 
 from sandbox.localapi import LocalBotApi
 from tests.sandbox.support import ALICE, TOKEN

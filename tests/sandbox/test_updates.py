@@ -11,13 +11,8 @@ import pytest
 import telegram
 from aiohttp import web
 from telegram import MessageEntity, Update
-from telegram.error import (
-    Conflict,
-)
-from telegram.ext import (
-    CommandHandler,
-    ContextTypes,
-)
+from telegram.error import Conflict
+from telegram.ext import CommandHandler, ContextTypes
 
 from sandbox.localapi import LocalBotApi
 from tests.sandbox.support import ALICE

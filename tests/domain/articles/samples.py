@@ -5,10 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.domain.articles import (
-    GRAPH_HEADER,
-    Article,
-)
+from bot.domain.articles import GRAPH_HEADER, Article
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "articles"
 SAMPLE_FILE = DATA / "danube-grain-barges.txt"

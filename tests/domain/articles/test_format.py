@@ -16,10 +16,7 @@ from bot.domain.articles import (
     is_header_line,
     parse_article,
 )
-from tests.domain.articles.samples import (
-    EXPECTED,
-    MINIMAL_ARTICLE,
-)
+from tests.domain.articles.samples import EXPECTED, MINIMAL_ARTICLE
 
 # --- Writing ---------------------------------------------------------------------------------
 

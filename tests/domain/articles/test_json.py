@@ -14,10 +14,7 @@ from bot.domain.articles import (
     parse_article,
     parse_article_json,
 )
-from tests.domain.articles.samples import (
-    EXPECTED,
-    SAMPLE_JSONL,
-)
+from tests.domain.articles.samples import EXPECTED, SAMPLE_JSONL
 
 # --- JSON Lines ------------------------------------------------------------------------------
 

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.articles import (
-    ArticleError,
-    parse_article,
-    parse_article_bytes,
-)
+from bot.domain.articles import ArticleError, parse_article, parse_article_bytes
 
 # --- Refusals --------------------------------------------------------------------------------
 
