@@ -190,26 +190,36 @@ async def ranked_ids(session: AsyncSession, dialect: str, stems: Sequence[str]) 
 
 
 def _sqlite_ranked(stems: int) -> str:
-    """The SQLite query of ranked_ids for a query of this many stems: one round trip."""
-    hits = " + ".join(
-        f"EXISTS (SELECT 1 FROM article_search WHERE article_search MATCH :s{number} "
-        "AND rowid = c.id)"
-        for number in range(stems)
+    """The SQLite query of ranked_ids for a query of this many stems: one round trip.
+
+    An article of the first window holds every stem; one found only by the second holds at
+    least one and at most all but one, so only those are counted, one rowid lookup per stem
+    (none for two stems), and only when the first window is not full."""
+    some = (
+        " + ".join(
+            f"EXISTS (SELECT 1 FROM article_search WHERE article_search MATCH :s{number} "
+            "AND rowid = o.id)"
+            for number in range(stems)
+        )
+        if stems > 2
+        else "1"
     )
     return f"""
-        WITH c(id) AS MATERIALIZED (
-            SELECT id FROM (
-                SELECT rowid AS id FROM article_search WHERE article_search MATCH :all
-                ORDER BY rowid DESC LIMIT :window
-            )
-            UNION
-            SELECT id FROM (
+        WITH every AS MATERIALIZED (
+            SELECT rowid AS id FROM article_search WHERE article_search MATCH :all
+            ORDER BY rowid DESC LIMIT :window
+        ), c(id, hits) AS (
+            SELECT id, {stems} FROM every
+            UNION ALL
+            SELECT o.id, {some} FROM (
                 SELECT rowid AS id FROM article_search WHERE article_search MATCH :any
                 ORDER BY rowid DESC LIMIT :window
-            )
+            ) AS o
+            WHERE {stems} > 1 AND (SELECT count(*) FROM every) < :window
+            AND o.id NOT IN (SELECT id FROM every)
         )
         SELECT c.id FROM c JOIN articles AS a ON a.id = c.id
-        ORDER BY {f"{hits} DESC, " if stems > 1 else ""}a.sort_at DESC, a.id DESC
+        ORDER BY c.hits DESC, a.sort_at DESC, a.id DESC
         LIMIT :window
     """
 
