@@ -6,7 +6,7 @@ order `handlers.registry` adds them in."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any
 
 from telegram import Update
@@ -21,11 +21,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot.domain.commands import MAX_LABEL_LENGTH, closest_command
+from bot.domain.commands import closest_command
 from bot.domain.messages import Message
-from bot.domain.replies import BUTTON_EXPIRED, COMMANDS, plain_text_reply, unknown_command
+from bot.domain.replies import BUTTON_EXPIRED, COMMANDS, unknown_command
 from bot.runtime.deps import Deps
 from handlers.incoming import COMMAND_UPDATES, Command, message
+
+# How plain text is answered: (what was said, its text, plain=True); see TopicHandlers.answer.
+Search = Callable[..., Awaitable[None]]
 
 _DISPATCHING = (CommandHandler, MessageHandler, CallbackQueryHandler, ConversationHandler)
 
@@ -47,8 +50,9 @@ def handled_elsewhere(
 class FallbackHandlers:
     """Never silence: every message a person sends the bot gets some answer."""
 
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, search: Search) -> None:
         self._deps = deps
+        self._search = search
         self.own: list[BaseHandler[Update, Any, None]] = []
 
     def _elsewhere(self, said: Command) -> bool:
@@ -79,11 +83,9 @@ class FallbackHandlers:
             if not at or target.lower() == (said.bot.username or "").lower():
                 await said.reply(_unknown(command))
             return
-        labels = []
-        if len(text) <= MAX_LABEL_LENGTH:
-            async with self._deps.db.read() as repos:
-                labels = await repos.labels.find(text)
-        await said.reply(plain_text_reply(text, labels))
+        # A private chat's plain text is a search, as if sent with /topic (the filter in
+        # fallback_handlers keeps groups out: there people talk to each other).
+        await self._search(said, text, plain=True)
 
     async def stale_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -96,9 +98,10 @@ def _unknown(command: str) -> Message:
     return unknown_command(command, closest_command(command, [info.name for info in COMMANDS]))
 
 
-def fallback_handlers(deps: Deps) -> list[BaseHandler[Update, Any, None]]:
-    """Return the fallbacks, to be added in a group after every other handler."""
-    fallbacks = FallbackHandlers(deps)
+def fallback_handlers(deps: Deps, search: Search) -> list[BaseHandler[Update, Any, None]]:
+    """Return the fallbacks, to be added in a group after every other handler; plain text in
+    a private chat goes to `search`."""
+    fallbacks = FallbackHandlers(deps, search)
     fallbacks.own += [
         message(filters.COMMAND & COMMAND_UPDATES, fallbacks.unknown_command),
         message(

@@ -73,6 +73,7 @@ def register(app: BotApp, deps: Deps, pipeline: DeliveryPipeline) -> None:
             command("topic", topics.topic),
             button(Action.TOPIC, topics.open_topic),
             button(Action.MORE, topics.more),
+            button(Action.TEXT_MORE, topics.text_more),
             button(Action.ACTIVE, topics.active),
             command("subscribe", subs.subscribe),
             command("unsubscribe", subs.unsubscribe),
@@ -95,7 +96,8 @@ def register(app: BotApp, deps: Deps, pipeline: DeliveryPipeline) -> None:
     )
 
     # Unknown commands, plain text and stale buttons: only what nothing above took.
-    app.add_handlers(fallback_handlers(deps), group=FALLBACK_GROUP)
+    # Plain text in a private chat is a search, as if sent with /topic.
+    app.add_handlers(fallback_handlers(deps, topics.answer), group=FALLBACK_GROUP)
     # Last: whatever a handler raises is logged and apologised for.
     app.add_error_handler(on_error)
 

@@ -1,4 +1,5 @@
-"""/topic: the newest articles for a hashtag or theme, a few cards at a time."""
+"""/topic: the newest articles for a hashtag or theme, or the best matches for words in the
+articles' text, a few cards at a time."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+import telegram
 from telegram.ext import ExtBot
 
 from bot.domain.cards import render_card
@@ -17,14 +19,22 @@ from bot.domain.replies import (
     LABEL_GONE,
     MAX_LABEL_BUTTONS,
     LabelProblems,
+    plain_text_reply,
     topic_more,
     topic_more_done,
     topic_not_found,
-    topic_text_matches,
     topic_usage_card,
     topic_usage_one_label,
     unusable_labels,
 )
+from bot.domain.results import (
+    RESULTS_GONE,
+    query_too_long,
+    searched_query,
+    text_results,
+    text_results_done,
+)
+from bot.domain.search import MAX_QUERY_CHARS
 from bot.runtime.deps import Deps
 from handlers.incoming import Command, Press
 from handlers.messages import edit, send
@@ -55,45 +65,67 @@ class TopicHandlers:
 
     async def topic(self, said: Command) -> None:
         argument = said.argument
-        now = self._deps.clock()
         if not argument:
             async with self._deps.db.read() as repos:
-                active = await active_labels(repos, now, MAX_LABEL_BUTTONS)
+                active = await active_labels(repos, self._deps.clock(), MAX_LABEL_BUTTONS)
             await said.reply(topic_usage_card(active, ACTIVE_DAYS))
             return
-        parsed = parse_labels(argument)
+        await self.answer(said, argument)
+
+    async def answer(self, said: Command, text: str, *, plain: bool = False) -> None:
+        """Answer /topic <text>, or `plain` text in a private chat: the page of the label the
+        text names, else the best matches for its words in the articles' text."""
+        parsed = parse_labels(text)
         request = parsed.labels[0] if len(parsed.labels) == 1 else None
+        too_long = len(text) > MAX_QUERY_CHARS
         labels: list[Label] = []
         page: tuple[list[StoredArticle], int] | None = None
-        matches: list[StoredArticle] = []
+        found: tuple[list[StoredArticle], int] = ([], 0)
         suggestions: list[Label] = []
         async with self._deps.db.read() as repos:
             if request is not None:
                 labels = _ordered(await repos.labels.find(request.key))
             if labels:
                 page = await _page(repos, labels, 0)
-            elif not parsed.too_long:
+            elif not too_long:
                 # Not a known hashtag or theme: search the articles' text instead.
-                matches = await repos.articles.search_text(argument, limit=PAGE_SIZE)
-            if not labels and not matches and request is not None:
+                found = await repos.articles.search_page(text, limit=PAGE_SIZE)
+            if not labels and not found[0] and request is not None and not too_long:
                 candidates = await repos.labels.similar(request.key)
                 suggestions = rank_suggestions(request.key, candidates, limit=MAX_LABEL_BUTTONS)
         chat_id = said.chat.id
         if labels and page is not None:
             await _send_page(said.bot, chat_id, labels, page, 0)
-            return
-        if matches:
-            for stored in matches:
-                await send(said.bot, chat_id, render_card(stored))
-            await send(said.bot, chat_id, topic_text_matches(argument, len(matches)))
-            return
-        if request is not None:
+        elif found[0]:
+            await _send_results(said.bot, chat_id, text, found, 0)
+        elif too_long and len(parsed.labels) <= 1:
+            await said.reply(query_too_long(len(text)))
+        elif request is not None:
             await said.reply(topic_not_found(request.text, suggestions))
         elif len(parsed.labels) > 1:
             await said.reply(topic_usage_one_label())
+        elif plain:
+            await said.reply(plain_text_reply(text, ()))
         else:
             problems = LabelProblems(not_labels=parsed.not_labels, too_long=parsed.too_long)
             await said.reply(unusable_labels(problems, "topic"))
+
+    async def text_more(self, press: Press) -> None:
+        """The "More" button under free-text results (`tm:<offset>`): the next few cards of
+        the query the message quotes (see bot.domain.results)."""
+        (offset,) = press.ids
+        message = press.query.message
+        query = searched_query(message.text if isinstance(message, telegram.Message) else None)
+        if query is None:
+            await press.gone(RESULTS_GONE, drop=True)
+            return
+        async with self._deps.db.read() as repos:
+            found = await repos.articles.search_page(query, limit=PAGE_SIZE, offset=offset)
+        await press.answer()
+        total = found[1]
+        # The old footer keeps its count but loses its button: "More" is pressed once.
+        await edit(press.query, text_results_done(query, min(offset, total), total))
+        await _send_results(press.bot, press.chat.id, query, found, offset)
 
     async def open_topic(self, press: Press) -> None:
         """A topic button (`top:<label id>`): the first page of cards."""
@@ -132,6 +164,19 @@ class TopicHandlers:
             return None
         await press.answer()
         return labels, page
+
+
+async def _send_results(
+    bot: ExtBot[Any],
+    chat_id: int,
+    query: str,
+    found: tuple[list[StoredArticle], int],
+    offset: int,
+) -> None:
+    articles, total = found
+    for stored in articles:
+        await send(bot, chat_id, render_card(stored))
+    await send(bot, chat_id, text_results(query, offset + len(articles), total))
 
 
 async def _send_page(

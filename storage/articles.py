@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.articles import Article
 from bot.domain.labels import LabelKind
 from bot.domain.records import IngestOutcome, StoredArticle
-from bot.domain.search import query_words
+from bot.domain.search import query_stems
 from storage.dialect import ROWS_PER_STATEMENT, bulk_insert_sql, driver_datetime
-from storage.fulltext import FORGET_SQL, RANK_WINDOW, add_index_rows, index_row, matching_ids
+from storage.fulltext import FORGET_SQL, add_index_rows, index_row, ranked_ids
 from storage.labels import LabelKey, LabelRepository
 from storage.models import ArticleLabelRow, ArticleRow, LabelRow
 from storage.rows import ArticleRows, article_rows, sort_key_of
@@ -216,17 +216,21 @@ class ArticleRepository:
         )
 
     async def search_text(self, query: str, *, limit: int, offset: int = 0) -> list[StoredArticle]:
-        """Return articles holding every word of `query`, best match first, newest among equals.
+        """Return articles holding the stems of `query`'s words, those holding more of them
+        first, newest among equals."""
+        return (await self.search_page(query, limit=limit, offset=offset))[0]
+
+    async def search_page(
+        self, query: str, *, limit: int, offset: int = 0
+    ) -> tuple[list[StoredArticle], int]:
+        """Return a page of search_text's results and how many results there are in all.
 
         Any text is a valid query: only its words count, so quotes, operators and stray
-        punctuation mean nothing. Only the newest RANK_WINDOW matches are ranked."""
-        words = query_words(query)
-        if not words or limit < 1 or offset >= RANK_WINDOW:
-            return []
-        ids = await matching_ids(
-            self._session, self._dialect, words, limit=limit, offset=max(offset, 0)
-        )
-        return await self.get_many(ids)
+        punctuation mean nothing. There are at most RANK_WINDOW results (see ranked_ids)."""
+        ids = await ranked_ids(self._session, self._dialect, query_stems(query))
+        if limit < 1:
+            return [], len(ids)
+        return await self.get_many(ids[max(offset, 0) : max(offset, 0) + limit]), len(ids)
 
     async def find(self, query: str, *, limit: int, offset: int = 0) -> list[StoredArticle]:
         """Return what /topic shows for `query`: a known hashtag or theme's newest articles,

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from bot.domain.articles import Article
 from bot.domain.labels import LabelKind, fold_label
-from bot.domain.search import fold_text, search_words
+from bot.domain.search import index_text
 
 _TAG, _THEME = LabelKind.TAG.value, LabelKind.THEME.value
 
@@ -30,7 +30,7 @@ class ArticleRows(NamedTuple):
     published_at: datetime | None
     # (kind, folded key, name as written), in the file's order, each (kind, key) once.
     labels: tuple[tuple[str, str, str], ...]
-    # The folded title, takeaways and retelling the search index holds (dialect's form).
+    # The stems of the title, takeaways and retelling the search index holds.
     search: tuple[str, str, str]
 
 
@@ -71,13 +71,10 @@ def sqlite_datetime(value: datetime) -> str:
 def index_fields(
     dialect: str, title: str, takeaways: Sequence[str], retelling: Sequence[str]
 ) -> tuple[str, str, str]:
-    """Return an article's title, takeaways and retelling as the search index holds them
-    (see storage.fulltext)."""
-    fold = _words_only if dialect == "postgresql" else fold_text
-    return (fold(title), fold("\n".join(takeaways)), fold("\n".join(retelling)))
+    """Return an article's title, takeaways and retelling as the search index holds them:
+    their distinct stems, one space apart (see storage.fulltext).
 
-
-def _words_only(text: str) -> str:
-    # Words only, one space apart: PostgreSQL's parser then splits them the same way whatever
-    # the database's locale says about punctuation.
-    return " ".join(search_words(text))
+    Both dialects index the same text. Stems hold letters and digits only, so PostgreSQL's
+    parser and FTS5's tokenizer split them alike whatever the database's locale says."""
+    del dialect  # the same on both databases since stems are indexed
+    return (index_text(title), index_text("\n".join(takeaways)), index_text("\n".join(retelling)))

@@ -16,8 +16,9 @@ from bot.domain.labels import fold_label
 from bot.domain.search import query_words
 
 # Bump when the generated data changes, or when a migration would rebuild much of a cached
-# load, so cached databases are loaded afresh (2: SQLite's search index became contentless).
-GENERATOR_VERSION = 2
+# load, so cached databases are loaded afresh (2: SQLite's search index became contentless;
+# 3: the index holds stems).
+GENERATOR_VERSION = 3
 CACHE_DIR = Path(tempfile.gettempdir()) / "digestbot-bench-search"
 POPULAR_LABEL = "Ukraine"
 POPULAR_SHARE = 0.3

@@ -34,8 +34,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="newest articles with a hashtag or theme, or free-text search",
         description="Print the newest articles carrying a hashtag or theme. The label is "
         "folded: 'peace-talks', '#Peace_talks' and 'PEACE TALKS' are the same. Text that names "
-        "no label is searched for in titles, takeaways and retellings: every word must match, "
-        "in any case; quotes, operators and punctuation are ignored.",
+        "no label is searched for in titles, takeaways and retellings by the stems of its "
+        "words (English, Ukrainian, Russian): articles holding more of them first, newest "
+        "first among equals, at most 100; case, quotes, operators and punctuation are "
+        "ignored. /topic shows the same results.",
     )
     search.add_argument("query", metavar="QUERY")
     search.add_argument("--limit", type=positive, default=10, metavar="N")

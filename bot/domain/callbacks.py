@@ -25,6 +25,7 @@ _ARGUMENTS: dict[Action, tuple[str, ...]] = {
     Action.RETELL: (_ID, _SMALL),
     Action.TAKEAWAYS: (_ID,),
     Action.MORE: (_ID, _SMALL),
+    Action.TEXT_MORE: (_SMALL,),
     Action.SUBSCRIBE: (_ID,),
     Action.FOLLOW: (_ID, _ID),
     Action.UNSUBSCRIBE: (_ID,),

@@ -17,6 +17,7 @@ class Action(StrEnum):
     RETELL = "ret"  # args: article id, page (1-based)
     TAKEAWAYS = "tak"  # args: article id
     MORE = "more"  # args: label id, offset
+    TEXT_MORE = "tm"  # args: offset; the query is read back from the message (see results)
     SUBSCRIBE = "sub"  # args: label id
     FOLLOW = "fol"  # args: hashtag id, theme id; a name no article carries yet, as both kinds
     UNSUBSCRIBE = "uns"  # args: label id

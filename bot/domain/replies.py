@@ -220,15 +220,6 @@ def topic_not_found(typed: str, suggestions: Sequence[Label]) -> Message:
     return Message(text, rows([topic_button(label) for label in suggestions[:MAX_LABEL_BUTTONS]]))
 
 
-def topic_text_matches(typed: str, shown: int) -> Message:
-    """Return the line under the cards /topic found by searching the articles' text."""
-    best = "here is the best match" if shown == 1 else f"here are the {shown} best matches"
-    return Message(
-        f"🔎 No topic is called {quoted(typed)}, so {best} for those words in "
-        "the articles. For the newest on a topic, try a hashtag, e.g. /topic Kyiv"
-    )
-
-
 def topic_usage_one_label() -> Message:
     """Return the answer to /topic with several labels."""
     return Message("One topic at a time, please, e.g. /topic Kyiv")

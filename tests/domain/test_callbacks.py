@@ -14,6 +14,7 @@ WIDEST = [
     Button("x", Action.RETELL, (BIGGEST, 999_999)),
     Button("x", Action.TAKEAWAYS, (BIGGEST,)),
     Button("x", Action.MORE, (BIGGEST, 999_999)),
+    Button("x", Action.TEXT_MORE, (999_999,)),
     Button("x", Action.SUBSCRIBE, (BIGGEST,)),
     Button("x", Action.FOLLOW, (BIGGEST, BIGGEST)),
     Button("x", Action.UNSUBSCRIBE, (BIGGEST,)),

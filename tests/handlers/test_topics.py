@@ -288,9 +288,10 @@ async def test_callback_data_fits_for_the_largest_ids(chat: Chat) -> None:
 async def test_topic_with_free_text_finds_articles_by_their_words(samples: Chat) -> None:
     shown = await samples.send("/topic grid engineers")
     cards, footer = shown[:-1], shown[-1]
-    assert [title_of(card) for card in cards] == [LONG_READ]
+    # The one article holding both words comes first.
+    assert title_of(cards[0]) == LONG_READ
     assert buttons(cards[0]) == ["📖 Full retelling"]
-    assert "best match for those words" in footer.text
+    assert "best match" in footer.text
 
 
 async def test_topic_free_text_ignores_search_syntax(samples: Chat) -> None:
