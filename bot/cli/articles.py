@@ -27,6 +27,11 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "writes (default: one per core beyond the first, at most 4); 0 parses in the writing "
         "process",
     )
+    ingest.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse files with sections the parser does not know (kept as they are otherwise)",
+    )
     ingest.set_defaults(handler=_ingest)
 
     search = commands.add_parser(
@@ -63,6 +68,7 @@ async def _ingest(settings: Settings, args: argparse.Namespace) -> int:
             on_refused=refused,
             progress=sys.stderr.isatty(),
             parsers=args.parsers,
+            strict=args.strict,
         )
     finally:
         await db.dispose()

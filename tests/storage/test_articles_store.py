@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from bot.domain.articles import Article
 from storage.database import Database
 from tests.conftest import FIXED_NOW
+from tests.storage.old_rows import add_old_article
 
 
 def make_article(title: str, tags: tuple[str, ...] = ("Kyiv",), **extra: object) -> Article:
@@ -179,16 +180,14 @@ async def test_label_links_stored_before_they_were_clustered_survive_the_migrati
     # SQLite only: migration 0105 rebuilds article_labels as a WITHOUT ROWID table.
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
     await db.upgrade("0104")
+    first, second = 1, 2
     async with db.transaction() as repos:
-        first, second = (
-            await repos.articles.add_many(
-                [
-                    make_article("Older", tags=("Kyiv", "Power grid")),
-                    make_article("Newer", tags=("Power grid", "Kyiv")),
-                ],
-                FIXED_NOW,
-            )
-        ).new_ids
+        await add_old_article(
+            repos.session, first, make_article("Older", tags=("Kyiv", "Power grid"))
+        )
+        await add_old_article(
+            repos.session, second, make_article("Newer", tags=("Power grid", "Kyiv"))
+        )
     await db.upgrade()
     async with db.transaction() as repos:
         table = await repos.session.scalar(
