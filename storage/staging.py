@@ -189,10 +189,11 @@ async def load_stage(session: AsyncSession, staged: Staged, now: datetime) -> In
 async def _update_changed(connection: AsyncConnection) -> int:
     """Update the stored articles in temp.changed from the job; return how many."""
     run = connection.exec_driver_sql
-    pairs = (await run("SELECT n, id FROM temp.changed")).all()
+    found: Sequence[Sequence[int]] = (await run("SELECT n, id FROM temp.changed")).all()
+    pairs = [(int(n), int(article_id)) for n, article_id in found]
     if not pairs:
         return 0
-    ids = [int(article_id) for _, article_id in pairs]
+    ids = [article_id for _, article_id in pairs]
     # Rare next to new articles: the index entries to forget need Python (storage.writes).
     # Imported here: parser processes import this module to write staging files, and
     # storage.writes would load SQLAlchemy into them.
@@ -208,7 +209,7 @@ async def _update_changed(connection: AsyncConnection) -> int:
     )
     await run(
         "INSERT INTO temp.written (n, id, sort_key) VALUES (?, ?, ?)",
-        [(int(n), int(article_id), sort_keys[int(article_id)]) for n, article_id in pairs],
+        [(n, article_id, sort_keys[article_id]) for n, article_id in pairs],
     )
     return len(pairs)
 

@@ -18,7 +18,7 @@ from tests.conftest import FIXED_NOW
 
 
 async def add_old_article(session: AsyncSession, article_id: int, article: Article) -> None:
-    """Store an article as revisions 0104 and 0105 did (SQLite): row, labels, links, index entry."""
+    """Store an article as revisions 0104 and 0105 did (SQLite): row, labels, links, index."""
     stamped = sqlite_datetime(FIXED_NOW)
     await session.execute(
         text(
@@ -63,9 +63,5 @@ async def add_old_article(session: AsyncSession, article_id: int, article: Artic
     connection = await session.connection()
     await connection.exec_driver_sql(
         index_sql("sqlite"),
-        [
-            index_row(
-                "sqlite", article_id, article.title, article.takeaways, article.retelling
-            )
-        ],
+        [index_row("sqlite", article_id, article.title, article.takeaways, article.retelling)],
     )
