@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from telegram.ext import ExtBot
@@ -54,12 +54,24 @@ class TopicHandlers:
         self._deps = deps
 
     async def topic(self, said: Command) -> None:
-        argument = said.argument
+        await self.show(said.bot, said.chat.id, said.argument, said.zone, said.reply)
+
+    async def show(
+        self,
+        bot: ExtBot[Any],
+        chat_id: int,
+        argument: str,
+        zone: tzinfo,
+        reply: Callable[[Message], Awaitable[object]],
+    ) -> None:
+        """Answer `/topic <argument>` in a chat: cards, or `reply` with why there are none.
+
+        Also what an entity's button on a card opens (see handlers.cards)."""
         now = self._deps.clock()
         if not argument:
             async with self._deps.db.read() as repos:
                 active = await active_labels(repos, now, MAX_LABEL_BUTTONS)
-            await said.reply(topic_usage_card(active, ACTIVE_DAYS))
+            await reply(topic_usage_card(active, ACTIVE_DAYS))
             return
         parsed = parse_labels(argument)
         request = parsed.labels[0] if len(parsed.labels) == 1 else None
@@ -78,28 +90,27 @@ class TopicHandlers:
             if not labels and not matches and request is not None:
                 candidates = await repos.labels.similar(request.key)
                 suggestions = rank_suggestions(request.key, candidates, limit=MAX_LABEL_BUTTONS)
-        chat_id = said.chat.id
         if labels and page is not None:
-            await _send_page(said.bot, chat_id, labels, page, 0)
+            await _send_page(bot, chat_id, labels, page, 0, zone=zone)
             return
         if matches:
             for stored in matches:
-                await send(said.bot, chat_id, render_card(stored))
-            await send(said.bot, chat_id, topic_text_matches(argument, len(matches)))
+                await send(bot, chat_id, render_card(stored, zone))
+            await send(bot, chat_id, topic_text_matches(argument, len(matches)))
             return
         if request is not None:
-            await said.reply(topic_not_found(request.text, suggestions))
+            await reply(topic_not_found(request.text, suggestions))
         elif len(parsed.labels) > 1:
-            await said.reply(topic_usage_one_label())
+            await reply(topic_usage_one_label())
         else:
             problems = LabelProblems(not_labels=parsed.not_labels, too_long=parsed.too_long)
-            await said.reply(unusable_labels(problems, "topic"))
+            await reply(unusable_labels(problems, "topic"))
 
     async def open_topic(self, press: Press) -> None:
         """A topic button (`top:<label id>`): the first page of cards."""
         found = await self._topic_page(press, press.ids[0], 0)
         if found is not None:
-            await _send_page(press.bot, press.chat.id, *found, 0)
+            await _send_page(press.bot, press.chat.id, *found, 0, zone=press.zone)
 
     async def more(self, press: Press) -> None:
         """The "More" button (`more:<label id>:<offset>`): the next few cards."""
@@ -111,7 +122,7 @@ class TopicHandlers:
         total = page[1]
         # The old footer keeps its count but loses its button: "More" is pressed once.
         await edit(press.query, topic_more_done(labels, min(offset, total), total))
-        await _send_page(press.bot, press.chat.id, labels, page, offset)
+        await _send_page(press.bot, press.chat.id, labels, page, offset, zone=press.zone)
 
     async def active(self, press: Press) -> None:
         """The "Active topics" button."""
@@ -140,13 +151,15 @@ async def _send_page(
     labels: Sequence[Label],
     page: tuple[list[StoredArticle], int],
     offset: int,
+    *,
+    zone: tzinfo,
 ) -> None:
     articles, total = page
     if not articles:
         await send(bot, chat_id, _no_more(labels, total))
         return
     for stored in articles:
-        await send(bot, chat_id, render_card(stored))
+        await send(bot, chat_id, render_card(stored, zone))
     shown = offset + len(articles)
     if shown < total:
         await send(bot, chat_id, topic_more(labels, primary(labels).id, shown, total))
