@@ -38,12 +38,12 @@ _SCHEMA = (
     " name TEXT NOT NULL)",
     "CREATE TABLE links (n INTEGER NOT NULL, position INTEGER NOT NULL, label INTEGER NOT NULL,"
     " PRIMARY KEY (n, position)) WITHOUT ROWID",
+    # No keys: rows are appended in article order and read once, joined on n to temp.written
+    # (whose key n is); a key here would cost the parser a B-tree insert per entity.
     "CREATE TABLE entities (n INTEGER NOT NULL, role TEXT NOT NULL, position INTEGER NOT NULL,"
-    " name TEXT NOT NULL, description TEXT NOT NULL, PRIMARY KEY (n, role, position))"
-    " WITHOUT ROWID",
+    " name TEXT NOT NULL, description TEXT NOT NULL)",
     "CREATE TABLE connections (n INTEGER NOT NULL, position INTEGER NOT NULL,"
-    " main TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL, shared INTEGER NOT NULL,"
-    " PRIMARY KEY (n, position)) WITHOUT ROWID",
+    " main TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL, shared INTEGER NOT NULL)",
 )
 _ARTICLE_MARKS = ", ".join("?" * 16)
 
