@@ -110,6 +110,6 @@ def downgrade() -> None:
     op.drop_table("article_connections")
     op.drop_table("article_entities")
     op.drop_index("uq_articles_identity_key", table_name="articles")
+    # SQLite (3.35 and later) and PostgreSQL both drop a column in place.
     for column in ("sections", "analysis", "source", "identity_key"):
-        with op.batch_alter_table("articles") as batch_op:
-            batch_op.drop_column(column)
+        op.drop_column("articles", column)
