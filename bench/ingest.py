@@ -15,7 +15,16 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.domain.articles import Article, format_article
+from bot.domain.articles import (
+    QA,
+    Analysis,
+    Article,
+    Connection,
+    Entity,
+    EntityKind,
+    Graph,
+    format_article,
+)
 
 _WORDS = [
     "grid",
@@ -74,16 +83,56 @@ def synthetic_article(number: int, rng: random.Random) -> Article:
     )
 
 
-def write_articles(directory: Path, count: int, seed: int = 7) -> None:
-    """Write `count` synthetic article files, 1,000 to a subdirectory."""
+_PEOPLE = [f"Person {n}" for n in range(300)]
+_KINDS = list(EntityKind)
+
+
+def rich_article(number: int, rng: random.Random) -> Article:
+    """Return a made-up article with every section the source writes, of about the size of a
+    synthetic_article (a shorter retelling leaves room for the entities and the analysis)."""
+
+    def sentence(words: int) -> str:
+        return " ".join(rng.choice(_WORDS) for _ in range(words)).capitalize() + "."
+
+    people = list(dict.fromkeys(rng.choice(_PEOPLE) for _ in range(14)))
+    return Article(
+        title=f"Report {number}: {sentence(8)}",
+        tags=tuple(dict.fromkeys(rng.choice(_TAGS) for _ in range(7))),
+        takeaways=tuple(sentence(18) for _ in range(3)),
+        retelling=tuple(" ".join(sentence(14) for _ in range(4)) for _ in range(3)),
+        themes=tuple(dict.fromkeys(rng.choice(_THEMES) for _ in range(4))),
+        related=tuple(Entity(name, sentence(8)) for name in people[:3]),
+        graph=Graph(
+            people[0],
+            tuple(
+                Connection(name, rng.choice(_KINDS), rng.randint(1, 40)) for name in people[1:11]
+            ),
+        ),
+        entities=tuple(Entity(name, sentence(6)) for name in people[11:13]),
+        analysis=Analysis(
+            why_it_matters=sentence(16),
+            context=(sentence(12), sentence(12)),
+            what_next=sentence(14),
+            faq=(QA(sentence(8).rstrip(".") + "?", sentence(12)),),
+        ),
+        source=f"https://news.example.com/{number}/{rng.choice(_WORDS)}",
+    )
+
+
+def write_articles(directory: Path, count: int, seed: int = 7, *, rich: bool = False) -> int:
+    """Write `count` synthetic article files, 1,000 to a subdirectory (with every section
+    when `rich`); return their total size in bytes."""
     rng = random.Random(seed)
+    make = rich_article if rich else synthetic_article
+    size = 0
     for number in range(count):
         folder = directory / f"{number // 1000:04d}"
         if number % 1000 == 0:
             folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"article-{number:07d}.txt").write_text(
-            format_article(synthetic_article(number, rng)), encoding="utf-8"
-        )
+        data = format_article(make(number, rng)).encode()
+        (folder / f"article-{number:07d}.txt").write_bytes(data)
+        size += len(data)
+    return size
 
 
 def _raw_load(directory: Path, database: Path) -> float:
@@ -141,30 +190,44 @@ def _measure(mode: str, directory: Path, database: Path) -> tuple[float, float]:
     return json.loads(output)["seconds"], usage.ru_maxrss / 1024
 
 
-def ingest_benchmark(count: int, *, keep: bool = False) -> int:
-    """Print the ingest rate, the plain-load rate, their ratio and peak memory."""
+def ingest_benchmark(count: int, *, keep: bool = False, rich: bool = False) -> int:
+    """Print the ingest rate, the plain-load rate, their ratio and peak memory; with `rich`,
+    also the rate on files with every section, against the simple files' rate."""
     from ingest.pipeline import parser_count  # noqa: PLC0415 - the plain load's process stays bare
 
     work = Path(tempfile.mkdtemp(prefix="digestbot-bench-"))
     try:
         articles = work / "articles"
         started = time.perf_counter()
-        write_articles(articles, count)
-        print(f"generated {count} articles in {time.perf_counter() - started:.1f} s ({work})")
+        size = write_articles(articles, count)
+        print(
+            f"generated {count} articles ({size / count:,.0f} bytes each) in "
+            f"{time.perf_counter() - started:.1f} s ({work})"
+        )
         raw_seconds, raw_mib = _measure("raw", articles, work / "raw.db")
         our_seconds, our_mib = _measure("ours", articles, work / "ours.db")
         raw_rate, our_rate = count / raw_seconds, count / our_seconds
+        rows = [
+            ("plain load (read + executemany)", raw_rate, raw_mib),
+            ("digestbot ingest (SQLite)", our_rate, our_mib),
+        ]
+        rich_rate = None
+        if rich:
+            rich_size = write_articles(work / "rich", count, rich=True)
+            print(f"generated {count} rich articles ({rich_size / count:,.0f} bytes each)")
+            rich_seconds, rich_mib = _measure("ours", work / "rich", work / "rich.db")
+            rich_rate = count / rich_seconds
+            rows.append(("digestbot ingest, rich files", rich_rate, rich_mib))
         print(
             f"cores: {os.cpu_count()}  articles: {count}  "
             f"parser processes beside the writer: {parser_count()}  "
             f"load average: {os.getloadavg()[0]:.2f}"
         )
-        for name, rate, mib in (
-            ("plain load (read + executemany)", raw_rate, raw_mib),
-            ("digestbot ingest (SQLite)", our_rate, our_mib),
-        ):
+        for name, rate, mib in rows:
             print(f"{name:<34}{rate:10,.0f} articles/s  peak {mib:.0f} MiB")
         print(f"ratio: {our_rate / raw_rate:.2f}")
+        if rich_rate is not None:
+            print(f"rich / simple: {rich_rate / our_rate:.2f}")
     finally:
         if keep:
             print(f"kept {work}")

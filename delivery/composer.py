@@ -38,7 +38,8 @@ async def compose(
     digests = [d for d in batch if d.kind is DeliveryKind.DIGEST]
     items = await repos.ledger.digest_items([d.id for d in digests])
     chat_ids = [d.chat_id for d in digests]
-    zones = await repos.schedules.zones(chat_ids)
+    # Alerts too: their cards show when the article was published, in the chat's zone.
+    zones = await repos.schedules.zones([d.chat_id for d in batch])
     followed = await repos.ledger.followed_keys(chat_ids)
     wanted = [article_id for rows in items.values() for article_id, _ in rows]
     wanted += [d.article_id for d in batch if d.article_id is not None]
@@ -48,7 +49,8 @@ async def compose(
         if delivery.kind is DeliveryKind.ALERT:
             stored = articles.get(delivery.article_id or 0)
             if stored is not None:
-                contents[delivery.id] = render_card(stored)
+                zone = zone_for(zones.get(delivery.chat_id) or settings.default_timezone)
+                contents[delivery.id] = render_card(stored, zone)
             continue
         # Articles deleted since the digest was planned are left out.
         entries = rank_entries(

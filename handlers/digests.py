@@ -260,7 +260,7 @@ class DigestHandlers:
             await press.gone(ARTICLE_GONE)
             return
         await press.answer()
-        await send(press.bot, press.chat.id, render_card(stored))
+        await send(press.bot, press.chat.id, render_card(stored, press.zone))
 
     async def more(self, press: Press) -> None:
         """`dg:m:<delivery id>:<first>`: the digest's page from entry number `first` on, in

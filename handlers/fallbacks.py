@@ -27,8 +27,8 @@ from bot.domain.replies import BUTTON_EXPIRED, COMMANDS, unknown_command
 from bot.runtime.deps import Deps
 from handlers.incoming import COMMAND_UPDATES, Command, message
 
-# How plain text is answered: (what was said, its text, plain=True); see TopicHandlers.answer.
-Search = Callable[..., Awaitable[None]]
+# How plain text is answered: (what was said, its text); see TopicHandlers.answer.
+Search = Callable[[Command, str], Awaitable[None]]
 
 _DISPATCHING = (CommandHandler, MessageHandler, CallbackQueryHandler, ConversationHandler)
 
@@ -85,7 +85,7 @@ class FallbackHandlers:
             return
         # A private chat's plain text is a search, as if sent with /topic (the filter in
         # fallback_handlers keeps groups out: there people talk to each other).
-        await self._search(said, text, plain=True)
+        await self._search(said, text)
 
     async def stale_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query

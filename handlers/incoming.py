@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
 from typing import Any
 
 import telegram
@@ -30,12 +31,22 @@ from bot.domain.callbacks import PATTERNS, decode
 from bot.domain.commands import command_argument
 from bot.domain.messages import Action, Message
 from bot.domain.replies import AdminsOnly, refusal_not_admin
+from bot.domain.schedule import zone_for
 from bot.runtime.deps import Deps
 from handlers.messages import drop_buttons, edit, reply
 
 # Commands come in messages and channel posts; edits of old commands are not run again.
 COMMAND_UPDATES = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
 ADMIN_STATUSES = frozenset({ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER})
+# Where ChatRecorder leaves the chat's time zone for this update's handler: it reads the chat
+# anyway, so showing times in the chat's zone costs no query of its own.
+ZONE_KEY = "zone"
+
+
+def chat_zone(context: ContextTypes.DEFAULT_TYPE) -> tzinfo:
+    """Return the time zone of the chat of this update, as ChatRecorder read it."""
+    name = (context.chat_data or {}).get(ZONE_KEY)
+    return zone_for(name) if isinstance(name, str) else UTC
 
 
 @dataclass(slots=True)
@@ -55,6 +66,11 @@ class Command:
     @property
     def bot(self) -> ExtBot[None]:
         return self.context.bot
+
+    @property
+    def zone(self) -> tzinfo:
+        """The chat's time zone (what cards show times in)."""
+        return chat_zone(self.context)
 
     async def reply(self, message: Message) -> telegram.Message:
         """Answer the command."""
@@ -88,6 +104,11 @@ class Press:
     @property
     def bot(self) -> ExtBot[None]:
         return self.context.bot
+
+    @property
+    def zone(self) -> tzinfo:
+        """The chat's time zone (what cards show times in)."""
+        return chat_zone(self.context)
 
     async def answer(self, text: str | None = None, *, alert: bool = False) -> None:
         """Answer the press (a short notice, or an alert to dismiss), once."""
@@ -212,4 +233,8 @@ class ChatRecorder:
             known = await repos.chats.get(chat.id)
         if known is None:
             async with self._deps.db.transaction() as repos:
-                await repos.chats.ensure(chat.id, chat.type, chat.title, self._deps.clock())
+                known = await repos.chats.ensure(
+                    chat.id, chat.type, chat.title, self._deps.clock()
+                )
+        if context.chat_data is not None:
+            context.chat_data[ZONE_KEY] = known.timezone or self._deps.settings.default_timezone

@@ -24,7 +24,12 @@ def markup(message: Message) -> InlineKeyboardMarkup | None:
         return None
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(button.text, callback_data=encode(button)) for button in row]
+            [
+                InlineKeyboardButton(button.text, url=button.url)
+                if button.url is not None
+                else InlineKeyboardButton(button.text, callback_data=encode(button))
+                for button in row
+            ]
             for row in message.buttons
         ]
     )

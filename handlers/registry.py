@@ -62,7 +62,7 @@ def register(app: BotApp, deps: Deps, pipeline: DeliveryPipeline) -> None:
     greeting = start.StartHandlers(deps)
     topics = TopicHandlers(deps)
     subs = SubscriptionHandlers(deps)
-    cards = CardHandlers(deps)
+    cards = CardHandlers(deps, topics.show)
     # Group 0: at most one of these answers an update; commands and actions never overlap.
     app.add_handlers(
         [
@@ -83,6 +83,9 @@ def register(app: BotApp, deps: Deps, pipeline: DeliveryPipeline) -> None:
             button(Action.UNSUBSCRIBE, subs.unsubscribe_button),
             button(Action.RETELL, cards.retell),
             button(Action.TAKEAWAYS, cards.takeaways),
+            button(Action.CONNECTIONS, cards.connections),
+            button(Action.ENTITY, cards.entity),
+            button(Action.ANALYSIS, cards.analysis),
             button(Action.NOTHING, cards.nothing),
             command("digest", digests.digest),
             command("timezone", digests.timezone),

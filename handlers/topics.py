@@ -3,8 +3,8 @@ articles' text, a few cards at a time."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 import telegram
@@ -64,20 +64,33 @@ class TopicHandlers:
         self._deps = deps
 
     async def topic(self, said: Command) -> None:
-        argument = said.argument
+        await self.show(said.bot, said.chat.id, said.argument, said.zone, said.reply)
+
+    async def answer(self, said: Command, text: str) -> None:
+        """Plain text in a private chat: answered as `/topic <text>`."""
+        await self.show(said.bot, said.chat.id, text, said.zone, said.reply, plain=True)
+
+    async def show(
+        self,
+        bot: ExtBot[Any],
+        chat_id: int,
+        argument: str,
+        zone: tzinfo,
+        reply: Callable[[Message], Awaitable[object]],
+        *,
+        plain: bool = False,
+    ) -> None:
+        """Answer `/topic <argument>` (or `plain` text) in a chat: the page of the label the
+        text names, else the best matches for its words in the articles' text, or `reply` with
+        why there are none. Also what an entity's button on a card opens (see handlers.cards)."""
         if not argument:
             async with self._deps.db.read() as repos:
                 active = await active_labels(repos, self._deps.clock(), MAX_LABEL_BUTTONS)
-            await said.reply(topic_usage_card(active, ACTIVE_DAYS))
+            await reply(topic_usage_card(active, ACTIVE_DAYS))
             return
-        await self.answer(said, argument)
-
-    async def answer(self, said: Command, text: str, *, plain: bool = False) -> None:
-        """Answer /topic <text>, or `plain` text in a private chat: the page of the label the
-        text names, else the best matches for its words in the articles' text."""
-        parsed = parse_labels(text)
+        parsed = parse_labels(argument)
         request = parsed.labels[0] if len(parsed.labels) == 1 else None
-        too_long = len(text) > MAX_QUERY_CHARS
+        too_long = len(argument) > MAX_QUERY_CHARS
         labels: list[Label] = []
         page: tuple[list[StoredArticle], int] | None = None
         found: tuple[list[StoredArticle], int] = ([], 0)
@@ -89,26 +102,25 @@ class TopicHandlers:
                 page = await _page(repos, labels, 0)
             elif not too_long:
                 # Not a known hashtag or theme: search the articles' text instead.
-                found = await repos.articles.search_page(text, limit=PAGE_SIZE)
+                found = await repos.articles.search_page(argument, limit=PAGE_SIZE)
             if not labels and not found[0] and request is not None and not too_long:
                 candidates = await repos.labels.similar(request.key)
                 suggestions = rank_suggestions(request.key, candidates, limit=MAX_LABEL_BUTTONS)
-        chat_id = said.chat.id
         if labels and page is not None:
-            await _send_page(said.bot, chat_id, labels, page, 0)
+            await _send_page(bot, chat_id, labels, page, 0, zone=zone)
         elif found[0]:
-            await _send_results(said.bot, chat_id, text, found, 0)
+            await _send_results(bot, chat_id, argument, found, 0, zone=zone)
         elif too_long and len(parsed.labels) <= 1:
-            await said.reply(query_too_long(len(text)))
+            await reply(query_too_long(len(argument)))
         elif request is not None:
-            await said.reply(topic_not_found(request.text, suggestions))
+            await reply(topic_not_found(request.text, suggestions))
         elif len(parsed.labels) > 1:
-            await said.reply(topic_usage_one_label())
+            await reply(topic_usage_one_label())
         elif plain:
-            await said.reply(plain_text_reply(text, ()))
+            await reply(plain_text_reply(argument, ()))
         else:
             problems = LabelProblems(not_labels=parsed.not_labels, too_long=parsed.too_long)
-            await said.reply(unusable_labels(problems, "topic"))
+            await reply(unusable_labels(problems, "topic"))
 
     async def text_more(self, press: Press) -> None:
         """The "More" button under free-text results (`tm:<offset>`): the next few cards of
@@ -125,13 +137,13 @@ class TopicHandlers:
         total = found[1]
         # The old footer keeps its count but loses its button: "More" is pressed once.
         await edit(press.query, text_results_done(query, min(offset, total), total))
-        await _send_results(press.bot, press.chat.id, query, found, offset)
+        await _send_results(press.bot, press.chat.id, query, found, offset, zone=press.zone)
 
     async def open_topic(self, press: Press) -> None:
         """A topic button (`top:<label id>`): the first page of cards."""
         found = await self._topic_page(press, press.ids[0], 0)
         if found is not None:
-            await _send_page(press.bot, press.chat.id, *found, 0)
+            await _send_page(press.bot, press.chat.id, *found, 0, zone=press.zone)
 
     async def more(self, press: Press) -> None:
         """The "More" button (`more:<label id>:<offset>`): the next few cards."""
@@ -143,7 +155,7 @@ class TopicHandlers:
         total = page[1]
         # The old footer keeps its count but loses its button: "More" is pressed once.
         await edit(press.query, topic_more_done(labels, min(offset, total), total))
-        await _send_page(press.bot, press.chat.id, labels, page, offset)
+        await _send_page(press.bot, press.chat.id, labels, page, offset, zone=press.zone)
 
     async def active(self, press: Press) -> None:
         """The "Active topics" button."""
@@ -172,10 +184,12 @@ async def _send_results(
     query: str,
     found: tuple[list[StoredArticle], int],
     offset: int,
+    *,
+    zone: tzinfo,
 ) -> None:
     articles, total = found
     for stored in articles:
-        await send(bot, chat_id, render_card(stored))
+        await send(bot, chat_id, render_card(stored, zone))
     await send(bot, chat_id, text_results(query, offset + len(articles), total))
 
 
@@ -185,13 +199,15 @@ async def _send_page(
     labels: Sequence[Label],
     page: tuple[list[StoredArticle], int],
     offset: int,
+    *,
+    zone: tzinfo,
 ) -> None:
     articles, total = page
     if not articles:
         await send(bot, chat_id, _no_more(labels, total))
         return
     for stored in articles:
-        await send(bot, chat_id, render_card(stored))
+        await send(bot, chat_id, render_card(stored, zone))
     shown = offset + len(articles)
     if shown < total:
         await send(bot, chat_id, topic_more(labels, primary(labels).id, shown, total))

@@ -66,13 +66,17 @@ class IngestReport:
     """What one ingest run did."""
 
     new: int = 0
+    updated: int = 0
     known: int = 0
     refused: list[str] = field(default_factory=list)
     new_ids: list[int] = field(default_factory=list)
 
     def summary(self) -> str:
-        """Return the closing line: new, already known, refused."""
-        return f"{self.new} new, {self.known} already known, {len(self.refused)} refused"
+        """Return the closing line: new, updated, already known, refused."""
+        return (
+            f"{self.new} new, {self.updated} updated, {self.known} already known, "
+            f"{len(self.refused)} refused"
+        )
 
 
 # Long for a reason: `store` and the batching loop share the report and the label cache; one
@@ -86,10 +90,13 @@ async def ingest(
     on_refused: Callable[[ArticleError], None] | None = None,
     progress: bool = False,
     parsers: int | None = None,
+    strict: bool = False,
 ) -> IngestReport:
     """Store every valid article under `paths`; report refusals through `on_refused`.
 
-    `parsers`: processes that parse a large batch (default: parser_count(); 0: here)."""
+    A later file of a stored article updates it (see storage.writes) and is not alerted.
+    `parsers`: processes that parse a large batch (default: parser_count(); 0: here).
+    `strict`: refuse files with sections the parser does not know, too."""
     if parsers is None:
         parsers = parser_count()
     report = IngestReport()
@@ -112,6 +119,7 @@ async def ingest(
             # In the same transaction: the scheduler's tick turns them into alerts.
             await repos.plans.queue_alerts(outcome.new_ids, moment)
         report.new += len(outcome.new_ids)
+        report.updated += outcome.updated
         report.known += outcome.known
         report.new_ids.extend(outcome.new_ids)
         if staged is not None:
@@ -126,10 +134,16 @@ async def ingest(
             if db.dialect == "sqlite":
                 stage_dir = scratch.enter_context(_stage_directory())
             chunks = _parsed_elsewhere(
-                head, sources, stream, db.dialect, parsers=parsers, stage_dir=stage_dir
+                head,
+                sources,
+                stream,
+                db.dialect,
+                parsers=parsers,
+                stage_dir=stage_dir,
+                strict=strict,
             )
         else:
-            chunks = _parsed_here(chain(head, sources), stream, db.dialect)
+            chunks = _parsed_here(chain(head, sources), stream, db.dialect, strict)
         batch: list[ArticleRows] = []
         with tqdm(unit=" files", disable=not progress, file=sys.stderr, mininterval=0.5) as bar:
             async for items, files in chunks:
@@ -156,19 +170,21 @@ async def ingest(
 
 
 async def _parsed_here(
-    sources: Iterable[Source | ArticleError], stream: IO[bytes], dialect: str
+    sources: Iterable[Source | ArticleError], stream: IO[bytes], dialect: str, strict: bool
 ) -> AsyncIterator[tuple[Items, int]]:
     for source in sources:
-        yield _parsed_job([source], stream, dialect), 1
+        yield _parsed_job([source], stream, dialect, strict), 1
 
 
-def _parsed_job(job: list[Source | ArticleError], stream: IO[bytes], dialect: str) -> Items:
+def _parsed_job(
+    job: list[Source | ArticleError], stream: IO[bytes], dialect: str, strict: bool
+) -> Items:
     items: Items = []
     for source in job:
         if isinstance(source, ArticleError):
             items.append(source)
             continue
-        for item in read_articles(source, stream):
+        for item in read_articles(source, stream, strict=strict):
             items.append(article_rows(dialect, item) if isinstance(item, Article) else item)
     return items
 
@@ -183,6 +199,7 @@ async def _parsed_elsewhere(
     *,
     parsers: int,
     stage_dir: str | None,
+    strict: bool,
 ) -> AsyncIterator[tuple[Items, int]]:
     """Parse the inputs in a pool of processes, in input order: BATCH_SIZE files a job into
     a staging file in `stage_dir` (SQLite), or FILES_PER_JOB files a job into rows.
@@ -210,10 +227,10 @@ async def _parsed_elsewhere(
             future: Future[Any] | None = None
             if len(paths) == len(job) and not broken:
                 if stage_dir is None:
-                    future = pool.submit(parse_files, paths, dialect)
+                    future = pool.submit(parse_files, paths, dialect, strict)
                 else:
                     stage = os.path.join(stage_dir, f"{next(jobs)}.db")
-                    future = pool.submit(stage_files, paths, stage)
+                    future = pool.submit(stage_files, paths, stage, strict)
             pending.append((future, job))
             return True
 
@@ -231,7 +248,7 @@ async def _parsed_elsewhere(
                     broken = True
             submit()
             if parsed is None:
-                yield _parsed_job(job, stream, dialect), len(job)
+                yield _parsed_job(job, stream, dialect, strict), len(job)
             elif stage_dir is None:
                 yield [_item(entry) for entry in parsed], len(job)
             else:

@@ -61,40 +61,43 @@ def expand_paths(paths: Iterable[str]) -> Iterator[Source | ArticleError]:
             yield ArticleError(raw, None, "no such file or directory")
 
 
-def read_articles(source: Source, stdin: IO[bytes] | None) -> Iterator[Article | ArticleError]:
-    """Yield the articles of one input, or the reasons its parts were refused."""
+def read_articles(
+    source: Source, stdin: IO[bytes] | None, *, strict: bool = False
+) -> Iterator[Article | ArticleError]:
+    """Yield the articles of one input, or the reasons its parts were refused; `strict`
+    refuses sections the parser does not know too."""
     try:
         data = source.read(stdin)
     except OSError as error:
         yield ArticleError(source.name, None, f"cannot read: {error.strerror or error}")
         return
     if source.is_jsonl or (source.path is None and data.lstrip()[:1] == b"{"):
-        yield from _read_jsonl(source.name, data)
+        yield from _read_jsonl(source.name, data, strict)
         return
     try:
-        yield parse_article_bytes(data, source=source.name)
+        yield parse_article_bytes(data, source=source.name, strict=strict)
     except ArticleError as error:
         yield error
 
 
-def parse_files(paths: list[str], dialect: str) -> list[Parsed]:
+def parse_files(paths: list[str], dialect: str, strict: bool = False) -> list[Parsed]:
     """Read and parse files into the rows `dialect` stores (in a parser process: see
     ingest.pipeline); refusals become tuples."""
     parsed: list[Parsed] = []
     for path in paths:
-        for item in read_articles(Source(path, path), None):
+        for item in read_articles(Source(path, path), None, strict=strict):
             parsed.append(
                 article_rows(dialect, item) if isinstance(item, Article) else error_parts(item)
             )
     return parsed
 
 
-def stage_files(paths: list[str], stage: str) -> tuple[Staged, list[Parsed]]:
+def stage_files(paths: list[str], stage: str, strict: bool = False) -> tuple[Staged, list[Parsed]]:
     """Read and parse files into a staging file for SQLite (in a parser process: see
     storage.staging); return it, and the refusals as tuples, in file order."""
     rows: list[ArticleRows] = []
     refused: list[Parsed] = []
-    for item in parse_files(paths, "sqlite"):
+    for item in parse_files(paths, "sqlite", strict):
         if isinstance(item, ArticleRows):
             rows.append(item)
         else:
@@ -121,7 +124,7 @@ def error_parts(error: ArticleError) -> tuple[str, int | None, str]:
     return (error.source, error.line, error.message)
 
 
-def _read_jsonl(name: str, data: bytes) -> Iterator[Article | ArticleError]:
+def _read_jsonl(name: str, data: bytes, strict: bool) -> Iterator[Article | ArticleError]:
     for number, line in enumerate(data.splitlines(), start=1):
         if not line.strip():
             continue
@@ -131,7 +134,7 @@ def _read_jsonl(name: str, data: bytes) -> Iterator[Article | ArticleError]:
             yield ArticleError(name, number, f"not valid JSON ({error})")
             continue
         try:
-            yield parse_article_json(obj, source=name, line=number)
+            yield parse_article_json(obj, source=name, line=number, strict=strict)
         except ArticleError as error:
             yield error
 

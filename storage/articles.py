@@ -6,9 +6,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from functools import partial
-from itertools import count, repeat
-from operator import itemgetter
 
 from sqlalchemy import delete, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,25 +14,19 @@ from bot.domain.articles import Article
 from bot.domain.labels import LabelKind
 from bot.domain.records import IngestOutcome, StoredArticle
 from bot.domain.search import query_stems
-from storage.dialect import ROWS_PER_STATEMENT, bulk_insert_sql, driver_datetime
-from storage.fulltext import FORGET_SQL, add_index_rows, index_row, ranked_ids
+from storage.fulltext import FORGET_SQL, index_row, ranked_ids
 from storage.labels import LabelKey, LabelRepository
-from storage.models import ArticleLabelRow, ArticleRow, LabelRow
-from storage.rows import ArticleRows, article_rows, sort_key_of
-from storage.staging import Staged, load_stage
-
-_LINK_COLUMNS = ("article_id", "label_id", "sort_key", "position")
-_ARTICLE_COLUMNS = (
-    "content_hash",
-    "title",
-    "takeaways",
-    "retelling",
-    "entity_graph",
-    "url",
-    "published_at",
-    "ingested_at",
-    "sort_at",
+from storage.models import (
+    ArticleConnectionRow,
+    ArticleEntityRow,
+    ArticleLabelRow,
+    ArticleRow,
+    LabelRow,
 )
+from storage.rows import ArticleRows, article_rows
+from storage.sections import ConnectionValues, EntityValues, read_analysis, read_sections
+from storage.staging import Staged, load_stage
+from storage.writes import ArticleWrites
 
 
 class ArticleRepository:
@@ -52,7 +43,8 @@ class ArticleRepository:
         now: datetime,
         label_cache: dict[LabelKey, int] | None = None,
     ) -> IngestOutcome:
-        """Store articles that are not known yet (by content hash); report what was new."""
+        """Store articles that are not known yet (by content hash), update those a later file
+        changed (by identity); report what was new and what updated."""
         rows = [article_rows(self._dialect, article) for article in articles]
         return await self.add_rows(rows, now, label_cache)
 
@@ -65,96 +57,15 @@ class ArticleRepository:
         label_cache: dict[LabelKey, int] | None = None,
     ) -> IngestOutcome:
         """add_many for articles already turned into rows (see storage.rows), made for this
-        database's dialect."""
-        unique: dict[str, ArticleRows] = {}
-        for article in articles:
-            unique.setdefault(article.content_hash, article)
-        if not unique:
-            return IngestOutcome(new_ids=(), known=len(articles))
-        wanted: dict[LabelKey, str] = {}
-        for article in unique.values():
-            for kind, key, name in article.labels:
-                wanted.setdefault((kind, key), name)
-        label_ids = await self._labels.ensure(wanted, label_cache)
-
-        known = await self._existing(list(unique))
-        fresh = [article for content, article in unique.items() if content not in known]
-        if not fresh:
-            return IngestOutcome(new_ids=(), known=len(articles))
-        stamp = partial(driver_datetime, self._dialect)
-        stamped_now = stamp(now)
-        rows = []
-        for article in fresh:
-            published = None if article.published_at is None else stamp(article.published_at)
-            # content_hash .. url, as _ARTICLE_COLUMNS begins; then published, ingested, sort.
-            rows.append((*article[:6], published, stamped_now, published or stamped_now))
-        connection = await self._session.connection()
-        if self._dialect == "sqlite":
-            # The transaction holds SQLite's write lock (BEGIN IMMEDIATE) and `fresh` holds no
-            # known article, so the next ids are these, as SQLite itself would give them.
-            last = await self._session.scalar(select(func.max(ArticleRow.id)))
-            first = (last or 0) + 1
-            new = {article.content_hash: first + n for n, article in enumerate(fresh)}
-            await connection.exec_driver_sql(
-                bulk_insert_sql(self._dialect, "articles", ("id", *_ARTICLE_COLUMNS)),
-                [(first + n, *row) for n, row in enumerate(rows)],
-            )
-        else:
-            await connection.exec_driver_sql(
-                bulk_insert_sql(self._dialect, "articles", _ARTICLE_COLUMNS, "content_hash"),
-                rows,
-            )
-            new = await self._ids_of([article.content_hash for article in fresh])
-
-        links: list[tuple[int, int, int, int]] = []
-        index_rows: list[tuple[int, str, str, str]] = []
-        now_key = sort_key_of(now)
-        for content, article_id in sorted(new.items(), key=itemgetter(1)):
-            article = unique[content]
-            sort_key = (
-                now_key if article.published_at is None else sort_key_of(article.published_at)
-            )
-            # Positions follow the file's order; each label is linked once.
-            ids = [label_ids[kind, key] for kind, key, _ in article.labels]
-            links.extend(zip(repeat(article_id), ids, repeat(sort_key), count()))
-            index_rows.append((article_id, *article.search))
-        if links:
-            await connection.exec_driver_sql(
-                bulk_insert_sql(
-                    self._dialect, "article_labels", _LINK_COLUMNS, "article_id, label_id"
-                ),
-                links,
-            )
-        await add_index_rows(connection, self._dialect, index_rows)
-        new_ids = tuple(sorted(new.values()))
-        return IngestOutcome(new_ids=new_ids, known=len(articles) - len(new_ids))
+        database's dialect; a later file of a stored article updates it (storage.writes)."""
+        return await ArticleWrites(self._session, self._dialect, self._labels).add_rows(
+            articles, now, label_cache
+        )
 
     async def add_staged(self, staged: Staged, now: datetime) -> IngestOutcome:
         """add_rows for a parser's staging file (SQLite), attached to this transaction as
         storage.staging.STAGE (see Database.transaction)."""
         return await load_stage(self._session, staged, now)
-
-    async def _existing(self, hashes: list[str]) -> set[str]:
-        found: set[str] = set()
-        for start in range(0, len(hashes), ROWS_PER_STATEMENT):
-            part = hashes[start : start + ROWS_PER_STATEMENT]
-            result = await self._session.scalars(
-                select(ArticleRow.content_hash).where(ArticleRow.content_hash.in_(part))
-            )
-            found.update(result)
-        return found
-
-    async def _ids_of(self, hashes: list[str]) -> dict[str, int]:
-        ids: dict[str, int] = {}
-        for start in range(0, len(hashes), ROWS_PER_STATEMENT):
-            part = hashes[start : start + ROWS_PER_STATEMENT]
-            result = await self._session.execute(
-                select(ArticleRow.content_hash, ArticleRow.id).where(
-                    ArticleRow.content_hash.in_(part)
-                )
-            )
-            ids.update((content, article_id) for content, article_id in result)
-        return ids
 
     async def get(self, article_id: int) -> StoredArticle | None:
         """Return one article by id, or None if there is no such article."""
@@ -178,8 +89,43 @@ class ArticleRepository:
         )
         for article_id, kind, name in result:
             labels[article_id].append((kind, name))
-        by_id = {row.id: _stored(row, labels[row.id]) for row in rows}
+        entities, connections = await self._entities_of(ids)
+        by_id = {
+            row.id: _stored(row, labels[row.id], entities[row.id], connections[row.id])
+            for row in rows
+        }
         return [by_id[i] for i in ids if i in by_id]
+
+    async def _entities_of(
+        self, ids: list[int]
+    ) -> tuple[dict[int, list[EntityValues]], dict[int, list[ConnectionValues]]]:
+        """Return the entity and graph rows of these articles (see storage.sections)."""
+        entities: dict[int, list[EntityValues]] = defaultdict(list)
+        connections: dict[int, list[ConnectionValues]] = defaultdict(list)
+        found = await self._session.execute(
+            select(
+                ArticleEntityRow.article_id,
+                ArticleEntityRow.role,
+                ArticleEntityRow.position,
+                ArticleEntityRow.name,
+                ArticleEntityRow.description,
+            ).where(ArticleEntityRow.article_id.in_(ids))
+        )
+        for article_id, role, position, name, description in found:
+            entities[article_id].append((role, position, name, description))
+        rows = await self._session.execute(
+            select(
+                ArticleConnectionRow.article_id,
+                ArticleConnectionRow.position,
+                ArticleConnectionRow.main,
+                ArticleConnectionRow.name,
+                ArticleConnectionRow.kind,
+                ArticleConnectionRow.shared,
+            ).where(ArticleConnectionRow.article_id.in_(ids))
+        )
+        for article_id, position, main, name, kind, shared in rows:
+            connections[article_id].append((position, main, name, kind, shared))
+        return entities, connections
 
     async def latest_for_labels(
         self, label_ids: Sequence[int], *, limit: int, offset: int = 0
@@ -275,8 +221,16 @@ class ArticleRepository:
         return True
 
 
-def _stored(row: ArticleRow, labels: list[tuple[str, str]]) -> StoredArticle:
+def _stored(
+    row: ArticleRow,
+    labels: list[tuple[str, str]],
+    entities: list[EntityValues],
+    connections: list[ConnectionValues],
+) -> StoredArticle:
     article = Article(
+        **read_sections(row.sections, entities, connections),
+        analysis=read_analysis(row.analysis),
+        source=row.source,
         title=row.title,
         tags=tuple(name for kind, name in labels if kind == LabelKind.TAG.value),
         takeaways=tuple(row.takeaways),

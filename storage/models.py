@@ -79,6 +79,8 @@ def table_of(model: type[Base]) -> Table:
 
 class ArticleRow(Base):
     __tablename__ = "articles"
+    # A unique index, not a constraint: SQLite adds one without rebuilding the table.
+    __table_args__ = (Index("uq_articles_identity_key", "identity_key", unique=True),)
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -92,6 +94,49 @@ class ArticleRow(Base):
     ingested_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     # What "newest" orders by: published_at when known, else ingested_at.
     sort_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Which article this is whatever its sections say (bot.domain.articles.identity_key): a
+    # later file of the same article updates this row. NULL only for older copies of one
+    # article stored before identities existed (see migration 0108).
+    identity_key: Mapped[str | None] = mapped_column(String(64))
+    # The "Source" section: the original's URL, or only its host.
+    source: Mapped[str | None] = mapped_column(Text)
+    # The deep analysis: {"why", "context": [...], "next", "faq": [[q, a], ...], "summary"}.
+    analysis: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The sections kept as they are: {"reactions", "dialogue", "original": [...], "extra":
+    # [[header, text], ...], "graph": {"main": name or null}} (keys only when present).
+    sections: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ArticleEntityRow(Base):
+    """A related (the "Related People & Topics" section) or mentioned entity of an article."""
+
+    __tablename__ = "article_entities"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(10), primary_key=True)  # related | mentioned
+    # The entity's place in its section.
+    position: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text)
+
+
+class ArticleConnectionRow(Base):
+    """A row of an article's entity graph: how many articles `name` shares with `main`."""
+
+    __tablename__ = "article_connections"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    main: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(12))  # person | organisation | other
+    shared: Mapped[int] = mapped_column(Integer)
 
 
 class LabelRow(Base):

@@ -11,9 +11,17 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from bot.domain.articles import Article
+from bot.domain.articles import Article, identity_key
 from bot.domain.labels import LabelKind, fold_label
 from bot.domain.search import index_text
+from storage.sections import (
+    ConnectionValues,
+    EntityValues,
+    analysis_json,
+    connection_values,
+    entity_values,
+    sections_json,
+)
 
 _TAG, _THEME = LabelKind.TAG.value, LabelKind.THEME.value
 
@@ -32,6 +40,14 @@ class ArticleRows(NamedTuple):
     labels: tuple[tuple[str, str, str], ...]
     # The stems of the title, takeaways and retelling the search index holds.
     search: tuple[str, str, str]
+    # Which article this is (a later file of it updates it), and its other sections (see
+    # storage.sections).
+    identity_key: str
+    source: str | None
+    analysis: str | None  # JSON
+    sections: str | None  # JSON
+    entities: tuple[EntityValues, ...]
+    connections: tuple[ConnectionValues, ...]
 
 
 def article_rows(dialect: str, article: Article) -> ArticleRows:
@@ -52,6 +68,12 @@ def article_rows(dialect: str, article: Article) -> ArticleRows:
         published_at=article.published_at,
         labels=tuple((kind, key, name) for (kind, key), name in labels.items()),
         search=index_fields(dialect, article.title, article.takeaways, article.retelling),
+        identity_key=identity_key(article),
+        source=article.source,
+        analysis=analysis_json(article),
+        sections=sections_json(article),
+        entities=entity_values(article),
+        connections=connection_values(article),
     )
 
 

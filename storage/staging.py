@@ -8,8 +8,9 @@ per table, and the writer only SQL that SQLite runs without returning to Python.
 
 A staging file holds one job: the articles of a run of files (each content once: the parser
 drops repeats within the job), the labels they carry (each (kind, key) once, with the name
-first written) and the links between them. `load_stage` stores what the store lacks, exactly
-as ArticleRepository.add_rows does with the same rows.
+first written), the links between them, and their entities and graph rows. `load_stage`
+stores what the store lacks and updates what a later file changed, exactly as
+ArticleRepository.add_rows does with the same rows (see storage.writes).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from bot.domain.records import IngestOutcome
 from storage.rows import ArticleRows, sort_key_of, sqlite_datetime
 
 if TYPE_CHECKING:  # parser processes write staging files without loading SQLAlchemy
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 # The alias a staging file is attached under for the transaction that loads it.
 STAGE = "stage"
@@ -31,12 +32,20 @@ STAGE = "stage"
 _SCHEMA = (
     "CREATE TABLE articles (n INTEGER PRIMARY KEY, content_hash TEXT NOT NULL, title TEXT,"
     " takeaways TEXT, retelling TEXT, entity_graph TEXT, url TEXT, published_at TEXT,"
-    " sort_key INTEGER, search_title TEXT, search_takeaways TEXT, search_retelling TEXT)",
+    " sort_key INTEGER, search_title TEXT, search_takeaways TEXT, search_retelling TEXT,"
+    " identity_key TEXT NOT NULL, source TEXT, analysis TEXT, sections TEXT)",
     "CREATE TABLE labels (n INTEGER PRIMARY KEY, kind TEXT NOT NULL, key TEXT NOT NULL,"
     " name TEXT NOT NULL)",
     "CREATE TABLE links (n INTEGER NOT NULL, position INTEGER NOT NULL, label INTEGER NOT NULL,"
     " PRIMARY KEY (n, position)) WITHOUT ROWID",
+    # No keys: rows are appended in article order and read once, joined on n to temp.written
+    # (whose key n is); a key here would cost the parser a B-tree insert per entity.
+    "CREATE TABLE entities (n INTEGER NOT NULL, role TEXT NOT NULL, position INTEGER NOT NULL,"
+    " name TEXT NOT NULL, description TEXT NOT NULL)",
+    "CREATE TABLE connections (n INTEGER NOT NULL, position INTEGER NOT NULL,"
+    " main TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL, shared INTEGER NOT NULL)",
 )
+_ARTICLE_MARKS = ", ".join("?" * 16)
 
 
 class Staged(NamedTuple):
@@ -53,6 +62,8 @@ def write_stage(path: str, rows: Sequence[ArticleRows]) -> Staged:
     articles: list[tuple[object, ...]] = []
     labels: dict[tuple[str, str], tuple[int, str]] = {}
     links: list[tuple[int, int, int]] = []
+    entities: list[tuple[object, ...]] = []
+    connections: list[tuple[object, ...]] = []
     seen: set[str] = set()
     for row in rows:
         if row.content_hash in seen:
@@ -67,11 +78,17 @@ def write_stage(path: str, rows: Sequence[ArticleRows]) -> Staged:
                 None if published is None else sqlite_datetime(published),
                 None if published is None else sort_key_of(published),
                 *row.search,
+                row.identity_key,
+                row.source,
+                row.analysis,
+                row.sections,
             )
         )
         for position, (kind, key, name) in enumerate(row.labels):
             label = labels.setdefault((kind, key), (len(labels), name))[0]
             links.append((n, position, label))
+        entities.extend((n, *values) for values in row.entities)
+        connections.extend((n, *values) for values in row.connections)
     # A scratch file read once: no journal, no syncing.
     connection = sqlite3.connect(path, isolation_level=None)
     try:
@@ -80,12 +97,14 @@ def write_stage(path: str, rows: Sequence[ArticleRows]) -> Staged:
         connection.execute("BEGIN")
         for statement in _SCHEMA:
             connection.execute(statement)
-        connection.executemany(f"INSERT INTO articles VALUES ({', '.join('?' * 12)})", articles)
+        connection.executemany(f"INSERT INTO articles VALUES ({_ARTICLE_MARKS})", articles)
         connection.executemany(
             "INSERT INTO labels VALUES (?, ?, ?, ?)",
             [(n, kind, key, name) for (kind, key), (n, name) in labels.items()],
         )
         connection.executemany("INSERT INTO links VALUES (?, ?, ?)", links)
+        connection.executemany("INSERT INTO entities VALUES (?, ?, ?, ?, ?)", entities)
+        connection.executemany("INSERT INTO connections VALUES (?, ?, ?, ?, ?, ?)", connections)
         connection.execute("COMMIT")
     finally:
         connection.close()
@@ -94,7 +113,8 @@ def write_stage(path: str, rows: Sequence[ArticleRows]) -> Staged:
 
 async def load_stage(session: AsyncSession, staged: Staged, now: datetime) -> IngestOutcome:
     """Store the articles of a staging file attached as STAGE (see Database.transaction) that
-    the store lacks, with their labels, links and search index entries; in the caller's
+    the store lacks, and update those whose identity it holds (see storage.writes), with their
+    labels, links, entities, graph rows and search index entries; in the caller's
     transaction, which holds SQLite's write lock."""
     connection = await session.connection()
     run = connection.exec_driver_sql
@@ -106,40 +126,122 @@ async def load_stage(session: AsyncSession, staged: Staged, now: datetime) -> In
         " WHERE true ORDER BY n ON CONFLICT (kind, key) DO UPDATE"
         " SET name = excluded.name, provisional = 0 WHERE labels.provisional"
     )
-    # The articles the store lacks get the next ids, in the job's order (the lock is held).
+    for table in ("unknown", "fresh", "changed", "written"):
+        await run(f"DROP TABLE IF EXISTS temp.{table}")
+    # The articles whose content the store lacks; of several files of one article in the job,
+    # the last one (the others are counted as updates).
+    await run("CREATE TEMP TABLE unknown (n INTEGER PRIMARY KEY, identity_key TEXT NOT NULL)")
+    await run(
+        "INSERT INTO temp.unknown (n, identity_key) SELECT n, identity_key"
+        f" FROM {STAGE}.articles AS s WHERE NOT EXISTS"
+        " (SELECT 1 FROM main.articles AS a WHERE a.content_hash = s.content_hash)"
+    )
+    await run("CREATE INDEX temp.unknown_identity ON unknown (identity_key, n)")
+    superseded = (
+        await run(
+            "DELETE FROM temp.unknown WHERE EXISTS (SELECT 1 FROM temp.unknown AS later"
+            " WHERE later.identity_key = unknown.identity_key AND later.n > unknown.n)"
+        )
+    ).rowcount
+    await run("CREATE TEMP TABLE changed (n INTEGER PRIMARY KEY, id INTEGER NOT NULL)")
+    await run(
+        "INSERT INTO temp.changed (n, id) SELECT u.n, a.id FROM temp.unknown AS u"
+        " JOIN main.articles AS a ON a.identity_key = u.identity_key"
+    )
+    # The new articles get the next ids, in the job's order (the lock is held).
     last = (await run("SELECT coalesce(max(id), 0) FROM main.articles")).scalar_one()
-    await run("DROP TABLE IF EXISTS temp.fresh")
     await run("CREATE TEMP TABLE fresh (n INTEGER PRIMARY KEY, id INTEGER NOT NULL)")
     await run(
-        "INSERT INTO temp.fresh (n, id)"
-        " SELECT n, ? + row_number() OVER (ORDER BY n)"
-        f" FROM {STAGE}.articles AS s WHERE NOT EXISTS"
-        " (SELECT 1 FROM main.articles AS a WHERE a.content_hash = s.content_hash)",
+        "INSERT INTO temp.fresh (n, id) SELECT n, ? + row_number() OVER (ORDER BY n)"
+        " FROM temp.unknown AS u WHERE NOT EXISTS (SELECT 1 FROM temp.changed AS c"
+        " WHERE c.n = u.n)",
         (last,),
     )
     await run(
         "INSERT INTO main.articles (id, content_hash, title, takeaways, retelling,"
-        " entity_graph, url, published_at, ingested_at, sort_at)"
+        " entity_graph, url, published_at, ingested_at, sort_at, identity_key, source,"
+        " analysis, sections)"
         " SELECT f.id, s.content_hash, s.title, s.takeaways, s.retelling, s.entity_graph,"
-        " s.url, s.published_at, ?, coalesce(s.published_at, ?)"
+        " s.url, s.published_at, ?, coalesce(s.published_at, ?), s.identity_key, s.source,"
+        " s.analysis, s.sections"
         f" FROM temp.fresh AS f JOIN {STAGE}.articles AS s ON s.n = f.n ORDER BY f.id",
         (stamped, stamped),
     )
     await run(
+        "CREATE TEMP TABLE written (n INTEGER PRIMARY KEY, id INTEGER NOT NULL,"
+        " sort_key INTEGER NOT NULL)"
+    )
+    await run(
+        "INSERT INTO temp.written (n, id, sort_key) SELECT f.n, f.id, coalesce(s.sort_key, ?)"
+        f" FROM temp.fresh AS f JOIN {STAGE}.articles AS s ON s.n = f.n",
+        (sort_key_of(now),),
+    )
+    changed = await _update_changed(connection)
+    await _write_dependents(connection)
+    new_ids = tuple((await run("SELECT id FROM temp.fresh ORDER BY id")).scalars())
+    for table in ("unknown", "fresh", "changed", "written"):
+        await run(f"DROP TABLE temp.{table}")
+    return IngestOutcome(
+        new_ids=new_ids,
+        known=staged.articles + staged.repeats - len(new_ids) - changed - superseded,
+        updated=changed + superseded,
+    )
+
+
+async def _update_changed(connection: AsyncConnection) -> int:
+    """Update the stored articles in temp.changed from the job; return how many."""
+    run = connection.exec_driver_sql
+    found: Sequence[Sequence[int]] = (await run("SELECT n, id FROM temp.changed")).all()
+    pairs = [(int(n), int(article_id)) for n, article_id in found]
+    if not pairs:
+        return 0
+    ids = [article_id for _, article_id in pairs]
+    # Rare next to new articles: the index entries to forget need Python (storage.writes).
+    # Imported here: parser processes import this module to write staging files, and
+    # storage.writes would load SQLAlchemy into them.
+    from storage.writes import forget_articles  # noqa: PLC0415
+
+    sort_keys = await forget_articles(connection, "sqlite", ids)
+    await run(
+        "UPDATE main.articles SET content_hash = s.content_hash, title = s.title,"
+        " takeaways = s.takeaways, retelling = s.retelling, entity_graph = s.entity_graph,"
+        " url = coalesce(s.url, main.articles.url), source = s.source, analysis = s.analysis,"
+        f" sections = s.sections FROM temp.changed AS c JOIN {STAGE}.articles AS s"
+        " ON s.n = c.n WHERE main.articles.id = c.id"
+    )
+    await run(
+        "INSERT INTO temp.written (n, id, sort_key) VALUES (?, ?, ?)",
+        [(n, article_id, sort_keys[article_id]) for n, article_id in pairs],
+    )
+    return len(pairs)
+
+
+async def _write_dependents(connection: AsyncConnection) -> None:
+    """Write the links, entities, graph rows and index entries of the articles in
+    temp.written, from the job."""
+    run = connection.exec_driver_sql
+    await run(
         "INSERT INTO main.article_labels (article_id, label_id, sort_key, position)"
-        " SELECT f.id, l.id, coalesce(s.sort_key, ?), k.position"
-        f" FROM temp.fresh AS f JOIN {STAGE}.articles AS s ON s.n = f.n"
-        f" JOIN {STAGE}.links AS k ON k.n = f.n"
+        " SELECT w.id, l.id, w.sort_key, k.position"
+        f" FROM temp.written AS w JOIN {STAGE}.links AS k ON k.n = w.n"
         f" JOIN {STAGE}.labels AS sl ON sl.n = k.label"
         " JOIN main.labels AS l ON l.kind = sl.kind AND l.key = sl.key"
-        " ORDER BY f.id, l.id",
-        (sort_key_of(now),),
+        " ORDER BY w.id, l.id"
+    )
+    await run(
+        "INSERT INTO main.article_entities (article_id, role, position, name, description)"
+        " SELECT w.id, e.role, e.position, e.name, e.description"
+        f" FROM temp.written AS w JOIN {STAGE}.entities AS e ON e.n = w.n"
+        " ORDER BY w.id, e.role, e.position"
+    )
+    await run(
+        "INSERT INTO main.article_connections (article_id, position, main, name, kind, shared)"
+        " SELECT w.id, c.position, c.main, c.name, c.kind, c.shared"
+        f" FROM temp.written AS w JOIN {STAGE}.connections AS c ON c.n = w.n"
+        " ORDER BY w.id, c.position"
     )
     await run(
         "INSERT INTO main.article_search (rowid, title, takeaways, retelling)"
-        " SELECT f.id, s.search_title, s.search_takeaways, s.search_retelling"
-        f" FROM temp.fresh AS f JOIN {STAGE}.articles AS s ON s.n = f.n ORDER BY f.id"
+        " SELECT w.id, s.search_title, s.search_takeaways, s.search_retelling"
+        f" FROM temp.written AS w JOIN {STAGE}.articles AS s ON s.n = w.n ORDER BY w.id"
     )
-    new_ids = tuple((await run("SELECT id FROM temp.fresh ORDER BY id")).scalars())
-    await run("DROP TABLE temp.fresh")
-    return IngestOutcome(new_ids=new_ids, known=staged.articles + staged.repeats - len(new_ids))

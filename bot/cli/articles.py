@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING, Any
 
 from bot.cli.common import EXIT_OK, EXIT_REFUSED, count, positive, utc_now
 from bot.runtime.config import Settings
+
+if TYPE_CHECKING:
+    from bot.domain.records import StoredArticle
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -26,6 +30,11 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="processes that read and parse the files of a large batch beside the one that "
         "writes (default: one per core beyond the first, at most 4); 0 parses in the writing "
         "process",
+    )
+    ingest.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse files with sections the parser does not know (kept as they are otherwise)",
     )
     ingest.set_defaults(handler=_ingest)
 
@@ -65,6 +74,7 @@ async def _ingest(settings: Settings, args: argparse.Namespace) -> int:
             on_refused=refused,
             progress=sys.stderr.isatty(),
             parsers=args.parsers,
+            strict=args.strict,
         )
     finally:
         await db.dispose()
@@ -83,24 +93,7 @@ async def _search(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         await db.dispose()
     if args.json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "id": stored.id,
-                        "title": stored.article.title,
-                        "tags": list(stored.article.tags),
-                        "themes": list(stored.article.themes),
-                        "takeaways": list(stored.article.takeaways),
-                        "url": stored.article.url,
-                        "published_at": stored.published_at.isoformat(),
-                    }
-                    for stored in found
-                ],
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        print(json.dumps([_as_json(stored) for stored in found], ensure_ascii=False, indent=2))
         return EXIT_OK
     if not found:
         print(f"No articles for {args.query!r}.")
@@ -110,3 +103,39 @@ async def _search(settings: Settings, args: argparse.Namespace) -> int:
         if tags:
             print(f"         {tags}")
     return EXIT_OK
+
+
+def _as_json(stored: StoredArticle) -> dict[str, Any]:
+    """One found article as `search --json` prints it: every section it has, as data."""
+    article = stored.article
+    graph = article.graph
+    main, rows = (graph.main, graph.connections) if graph is not None else (None, ())
+    analysis = article.analysis
+    return {
+        "id": stored.id,
+        "title": article.title,
+        "tags": list(article.tags),
+        "themes": list(article.themes),
+        "takeaways": list(article.takeaways),
+        "url": article.url,
+        "published_at": stored.published_at.isoformat(),
+        "source": article.source,
+        "entities": [
+            {"name": entity.name, "description": entity.description, "role": role}
+            for role, entities in (("related", article.related), ("mentioned", article.entities))
+            for entity in entities
+        ],
+        "connections": [
+            {"main": main, "name": row.name, "kind": row.kind.value, "shared": row.shared}
+            for row in rows
+        ],
+        "analysis": None
+        if analysis is None or analysis.is_empty()
+        else {
+            "why_it_matters": analysis.why_it_matters,
+            "context": list(analysis.context),
+            "what_next": analysis.what_next,
+            "faq": [{"question": qa.question, "answer": qa.answer} for qa in analysis.faq],
+            "summary": analysis.summary,
+        },
+    }

@@ -19,6 +19,12 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     bench_ingest.add_argument("--count", type=positive, default=10_000, metavar="N")
     bench_ingest.add_argument("--keep", action="store_true", help="keep the generated files")
+    bench_ingest.add_argument(
+        "--rich",
+        action="store_true",
+        help="also ingest files with every section (entities, graph, analysis, source) of "
+        "about the same size, and print their rate against the simple files'",
+    )
     bench_ingest.set_defaults(sync_handler=_bench_ingest)
     _add_plan(bench_commands)
     _add_delivery(bench_commands)
@@ -128,7 +134,7 @@ def _add_search(bench_commands: argparse._SubParsersAction[argparse.ArgumentPars
 def _bench_ingest(args: argparse.Namespace) -> int:
     from bench.ingest import ingest_benchmark  # noqa: PLC0415 - keep `--help` fast
 
-    return ingest_benchmark(args.count, keep=args.keep)
+    return ingest_benchmark(args.count, keep=args.keep, rich=args.rich)
 
 
 def _bench_plan(args: argparse.Namespace) -> int:

@@ -24,6 +24,9 @@ _ZONE = r"[A-Za-z0-9_/+\-]{1,58}"
 _ARGUMENTS: dict[Action, tuple[str, ...]] = {
     Action.RETELL: (_ID, _SMALL),
     Action.TAKEAWAYS: (_ID,),
+    Action.CONNECTIONS: (_ID,),
+    Action.ENTITY: (_ID, _SMALL),
+    Action.ANALYSIS: (_ID, _SMALL),
     Action.MORE: (_ID, _SMALL),
     Action.TEXT_MORE: (_SMALL,),
     Action.SUBSCRIBE: (_ID,),

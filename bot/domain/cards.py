@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
+from datetime import UTC, tzinfo
 
+from bot.domain.card_sections import HOST_LIMIT, section_buttons, source_host
 from bot.domain.labels import hashtag_form
 from bot.domain.messages import Action, Button, Message
+from bot.domain.paging import paginate
 from bot.domain.records import StoredArticle
-from bot.domain.text import clip, escape, escape_attribute, utf16_len
+from bot.domain.text import clip, escape, escape_attribute, local_time, utf16_len
 
 # Telegram refuses a message whose text, after entity parsing, is longer than 4,096 UTF-16
 # code units; escaping does not count, the visible text does.
@@ -25,8 +27,9 @@ THEMES_LIMIT = 200
 # --- The card: takeaways first ------------------------------------------------------------
 
 
-def render_card(stored: StoredArticle) -> Message:
-    """Return an article's card: bold title, key takeaways, hashtags, themes, retelling button."""
+def render_card(stored: StoredArticle, zone: tzinfo = UTC) -> Message:
+    """Return an article's card: bold title, key takeaways, hashtags, themes, when it was
+    published (in `zone`, the chat's) and where from; a button per section it has."""
     article = stored.article
     lines = [f"<b>{escape(clip(article.title, TITLE_LIMIT))}</b>", "", "📌 <b>Key takeaways</b>"]
     takeaways = article.takeaways[:MAX_TAKEAWAYS]
@@ -36,18 +39,30 @@ def render_card(stored: StoredArticle) -> Message:
     tags = _fitting(
         [hashtag_form(tag) for tag in article.tags if hashtag_form(tag) != "#"], TAGS_LIMIT, " "
     )
-    if tags or article.themes:
-        lines.append("")
+    lines.append("")
     if tags:
         # Hashtags without spaces or hyphens are tappable in Telegram (see hashtag_form).
         lines.append(escape(tags))
     if article.themes:
         themes = _fitting(list(article.themes), THEMES_LIMIT, ", ")
         lines.append(f"🏷 <i>{escape(themes)}</i>")
-    if article.url:
-        lines.append(f'🔗 <a href="{escape_attribute(article.url)}">Source</a>')
+    lines.append(_published_line(stored, zone))
     button = Button("📖 Full retelling", Action.RETELL, (stored.id, 1))
-    return Message("\n".join(lines), ((button,),))
+    return Message("\n".join(lines), ((button,), *section_buttons(stored)))
+
+
+def _published_line(stored: StoredArticle, zone: tzinfo) -> str:
+    """One short line: when the article was published, and its source where known."""
+    line = f"🕒 {local_time(stored.published_at, zone)}"
+    url = stored.article.source_url
+    host = source_host(stored.article)
+    if url is not None:
+        line += f' · 🔗 <a href="{escape_attribute(url)}">Source</a>'
+        if host:
+            line += f" ({escape(clip(host, HOST_LIMIT))})"
+    elif host:
+        line += f" · 🔗 {escape(clip(host, HOST_LIMIT))}"
+    return line
 
 
 def _fitting(items: Sequence[str], limit: int, separator: str) -> str:
@@ -64,12 +79,6 @@ def _fitting(items: Sequence[str], limit: int, separator: str) -> str:
 
 
 # --- The retelling, in pages ----------------------------------------------------------------
-
-# A sentence ends at '.', '!', '?' or '…', possibly followed by closing quotes or brackets,
-# then whitespace.
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'»”’)\]]*(\s+)")
-# A page broken inside a paragraph ends at least this full; else the paragraph moves whole.
-_MIN_FILL = 0.5
 
 
 def retelling_header(title: str, page: int, pages: int) -> str:
@@ -107,91 +116,3 @@ def render_retelling(stored: StoredArticle, page: int) -> Message:
 def retelling_pages(stored: StoredArticle) -> list[str]:
     """Return the plain text of each page of an article's retelling."""
     return paginate(stored.article.retelling, _budget(stored.article.title))
-
-
-def paginate(paragraphs: Sequence[str], budget: int) -> list[str]:
-    """Split paragraphs into pages of at most `budget` UTF-16 units.
-
-    Pages break between paragraphs when they can, else between sentences, else between
-    words; only a word longer than a whole page is ever cut. Joining the pages' words gives
-    back the words of the text, in order."""
-    if budget < 2:
-        raise ValueError("a page needs room for at least two characters")
-    pages: list[str] = []
-    parts: list[str] = []
-    used = 0  # UTF-16 length of "".join(parts), kept as we go: pages stay linear to build
-
-    def add(separator: str, text: str, cost: int) -> None:
-        nonlocal used
-        if parts:
-            parts.append(separator)
-            used += len(separator)
-        parts.append(text)
-        used += cost
-
-    def flush() -> None:
-        nonlocal used
-        pages.append("".join(parts))
-        parts.clear()
-        used = 0
-
-    for raw in paragraphs:
-        paragraph = " ".join(raw.split())
-        if not paragraph:
-            continue
-        size = utf16_len(paragraph)
-        if used + (2 if parts else 0) + size <= budget:
-            add("\n\n", paragraph, size)
-            continue
-        if parts and (size <= budget or used >= budget * _MIN_FILL):
-            # Start the paragraph on a fresh page rather than breaking it needlessly.
-            flush()
-        separator = "\n\n"
-        for piece in _pieces(paragraph, budget):
-            cost = utf16_len(piece)
-            if parts and used + len(separator) + cost > budget:
-                flush()
-            add(separator, piece, cost)
-            separator = " "
-    if parts or not pages:
-        flush()
-    return pages
-
-
-def _pieces(paragraph: str, budget: int) -> list[str]:
-    """Split a paragraph into sentences, and sentences longer than a page into words."""
-    pieces: list[str] = []
-    for sentence in _sentences(paragraph):
-        if utf16_len(sentence) <= budget:
-            pieces.append(sentence)
-        else:
-            for word in sentence.split(" "):
-                pieces.extend(_cut_word(word, budget))
-    return pieces
-
-
-def _sentences(paragraph: str) -> list[str]:
-    sentences: list[str] = []
-    start = 0
-    for match in _SENTENCE_END.finditer(paragraph):
-        sentences.append(paragraph[start : match.start(1)])
-        start = match.end(1)
-    sentences.append(paragraph[start:])
-    return [sentence for sentence in sentences if sentence]
-
-
-def _cut_word(word: str, budget: int) -> list[str]:
-    """Cut a word longer than a page (a pasted URL, a run of emoji) into page-sized parts,
-    never inside a character."""
-    if utf16_len(word) <= budget:
-        return [word]
-    parts: list[str] = []
-    start = used = 0
-    for index, ch in enumerate(word):
-        cost = 2 if ord(ch) > 0xFFFF else 1
-        if used + cost > budget:
-            parts.append(word[start:index])
-            start, used = index, 0
-        used += cost
-    parts.append(word[start:])
-    return parts

@@ -16,6 +16,9 @@ class Action(StrEnum):
 
     RETELL = "ret"  # args: article id, page (1-based)
     TAKEAWAYS = "tak"  # args: article id
+    CONNECTIONS = "cx"  # args: article id; the entity graph in place of the card
+    ENTITY = "ent"  # args: article id, entity number (see card_sections.entity_names)
+    ANALYSIS = "ana"  # args: article id, page (1-based)
     MORE = "more"  # args: label id, offset
     TEXT_MORE = "tm"  # args: offset; the query is read back from the message (see results)
     SUBSCRIBE = "sub"  # args: label id
@@ -34,11 +37,13 @@ class Action(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Button:
-    """A button's text and what pressing it does."""
+    """A button's text and what pressing it does; a button with a `url` opens that address
+    instead (it has no callback data, and its action is NOTHING)."""
 
     text: str
     action: Action
     args: tuple[int | str, ...] = ()
+    url: str | None = None
 
 
 Rows = tuple[tuple[Button, ...], ...]

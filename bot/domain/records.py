@@ -20,10 +20,12 @@ class StoredArticle:
 
 @dataclass(frozen=True, slots=True)
 class IngestOutcome:
-    """What storing a batch did: ids of the new articles and how many were already known."""
+    """What storing a batch did: ids of the new articles, how many were already known, and
+    how many updated an article stored before (or earlier in the batch)."""
 
     new_ids: tuple[int, ...]
     known: int
+    updated: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,7 +75,7 @@ def test_ingest_stores_good_files_and_names_each_refused_one(
     )
     out, err = capsys.readouterr()
     assert code == 1
-    assert out.strip().endswith("2 new, 1 already known, 4 refused")
+    assert out.strip().endswith("2 new, 0 updated, 1 already known, 4 refused")
     refused = [line for line in err.splitlines() if line.startswith("refused ")]
     assert len(refused) == 4
     assert any(str(broken) in line and "Key Takeaways" in line for line in refused)
@@ -86,7 +86,7 @@ def test_ingest_stores_good_files_and_names_each_refused_one(
     assert broken.exists()  # refused files are left where they are
 
     assert run_cli(["ingest", str(articles)], monkeypatch, db_url) == 0
-    assert capsys.readouterr().out.strip() == "0 new, 3 already known, 0 refused"
+    assert capsys.readouterr().out.strip() == "0 new, 0 updated, 3 already known, 0 refused"
 
 
 def test_a_large_batch_is_stored_whole_and_refusals_come_in_file_order(
@@ -114,7 +114,7 @@ def test_a_large_batch_is_stored_whole_and_refusals_come_in_file_order(
 
     assert run_cli(["ingest", str(folder)], monkeypatch, db_url) == 1
     out, err = capsys.readouterr()
-    assert out.strip() == "89 new, 1 already known, 3 refused"
+    assert out.strip() == "89 new, 0 updated, 1 already known, 3 refused"
     refused = [line for line in err.splitlines() if line.startswith("refused ")]
     assert [line.split(":")[0] for line in refused] == [
         f"refused {folder / 'story-010.txt'}",
@@ -131,7 +131,7 @@ def test_ingest_reads_standard_input(
 ) -> None:
     code = run_cli(["ingest", "-"], monkeypatch, db_url, stdin=format_article(OTHER).encode())
     assert code == 0
-    assert capsys.readouterr().out.strip() == "1 new, 0 already known, 0 refused"
+    assert capsys.readouterr().out.strip() == "1 new, 0 updated, 0 already known, 0 refused"
 
 
 def test_ingest_json_lines_keeps_url_and_date_and_refuses_bad_lines(
@@ -164,7 +164,7 @@ def test_ingest_json_lines_keeps_url_and_date_and_refuses_bad_lines(
     )
     assert run_cli(["ingest", str(feed)], monkeypatch, db_url) == 1
     out, err = capsys.readouterr()
-    assert out.strip() == "2 new, 0 already known, 2 refused"
+    assert out.strip() == "2 new, 0 updated, 0 already known, 2 refused"
     assert f"{feed}:2" in err
     assert f"{feed}:4" in err
 
@@ -382,7 +382,7 @@ def test_parser_processes_store_exactly_what_one_process_stores(
         refused = [line for line in err.splitlines() if line.startswith("refused ")]
         results.append((out, refused, _store_dump(path)))
     (one_out, one_refused, one), (staged_out, staged_refused, staged) = results
-    assert one_out.strip() == "78 new, 2 already known, 2 refused"
+    assert one_out.strip() == "78 new, 0 updated, 2 already known, 2 refused"
     assert staged_out == one_out
     assert staged_refused == one_refused
     for table in one:

@@ -13,6 +13,9 @@ LONGEST_ZONE = "America/Argentina/ComodRivadavia"
 WIDEST = [
     Button("x", Action.RETELL, (BIGGEST, 999_999)),
     Button("x", Action.TAKEAWAYS, (BIGGEST,)),
+    Button("x", Action.CONNECTIONS, (BIGGEST,)),
+    Button("x", Action.ENTITY, (BIGGEST, 999_999)),
+    Button("x", Action.ANALYSIS, (BIGGEST, 999_999)),
     Button("x", Action.MORE, (BIGGEST, 999_999)),
     Button("x", Action.TEXT_MORE, (999_999,)),
     Button("x", Action.SUBSCRIBE, (BIGGEST,)),

@@ -110,7 +110,8 @@ def buttons(message: StoredMessage) -> list[str]:
 
 
 def callback_data(message: StoredMessage) -> list[str]:
-    return [button["callback_data"] for button in message.buttons()]
+    """The callback data of the message's buttons (URL buttons have none)."""
+    return [button["callback_data"] for button in message.buttons() if "callback_data" in button]
 
 
 @pytest.fixture

@@ -77,7 +77,10 @@ async def test_a_killed_ingest_loses_nothing_and_leaves_no_parser(
     )
     out, _ = await again.communicate()
     assert again.returncode == 0
-    assert out.decode().strip() == f"{FILES - stored} new, {stored} already known, 0 refused"
+    assert (
+        out.decode().strip()
+        == f"{FILES - stored} new, 0 updated, {stored} already known, 0 refused"
+    )
     assert await count(db) == FILES
     # The killed run's staging files (SQLite) were cleared away by the next one.
     pattern = os.path.join(tempfile.gettempdir(), f"digestbot-ingest-{first.pid}-*")

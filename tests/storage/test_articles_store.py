@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from bot.domain.articles import Article
 from storage.database import Database
 from tests.conftest import FIXED_NOW
+from tests.storage.old_rows import add_old_article
 
 
 def make_article(title: str, tags: tuple[str, ...] = ("Kyiv",), **extra: object) -> Article:
@@ -173,29 +174,20 @@ async def test_an_ingest_leaves_references_checked_for_everything_else(db: Datab
     assert links == 0
 
 
-_PROVISIONAL_ADD = "ALTER TABLE labels ADD COLUMN provisional BOOLEAN NOT NULL DEFAULT 0"
-
-
 async def test_label_links_stored_before_they_were_clustered_survive_the_migration(
     tmp_path: Path,
 ) -> None:
     # SQLite only: migration 0105 rebuilds article_labels as a WITHOUT ROWID table.
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
     await db.upgrade("0104")
+    first, second = 1, 2
     async with db.transaction() as repos:
-        # Today's code writes the rows, and it knows labels.provisional (0106): the column is
-        # there while it writes, and gone again before the migrations run.
-        await repos.session.execute(text(_PROVISIONAL_ADD))
-        first, second = (
-            await repos.articles.add_many(
-                [
-                    make_article("Older", tags=("Kyiv", "Power grid")),
-                    make_article("Newer", tags=("Power grid", "Kyiv")),
-                ],
-                FIXED_NOW,
-            )
-        ).new_ids
-        await repos.session.execute(text("ALTER TABLE labels DROP COLUMN provisional"))
+        await add_old_article(
+            repos.session, first, make_article("Older", tags=("Kyiv", "Power grid"))
+        )
+        await add_old_article(
+            repos.session, second, make_article("Newer", tags=("Power grid", "Kyiv"))
+        )
     await db.upgrade()
     async with db.transaction() as repos:
         table = await repos.session.scalar(

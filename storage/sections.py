@@ -1,0 +1,117 @@
+"""The sections of an article beyond its takeaways and retelling, as the store keeps them.
+
+Entities and graph rows become rows of their own (article_entities, article_connections) so
+that later queries can ask which articles name an entity; the analysis and the sections only
+ever shown are JSON on the article's row. Pure functions: parser processes call them too.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.domain.articles import QA, Analysis, Article, Connection, Entity, EntityKind, Graph
+
+RELATED, MENTIONED = "related", "mentioned"
+
+# (role, position, name, description) and (position, main, name, kind, shared).
+EntityValues = tuple[str, int, str, str]
+ConnectionValues = tuple[int, str, str, str, int]
+
+
+def entity_values(article: Article) -> tuple[EntityValues, ...]:
+    """Return an article's related and mentioned entities as article_entities values."""
+    return tuple(
+        (role, position, entity.name, entity.description)
+        for role, entities in ((RELATED, article.related), (MENTIONED, article.entities))
+        for position, entity in enumerate(entities)
+    )
+
+
+def connection_values(article: Article) -> tuple[ConnectionValues, ...]:
+    """Return an article's entity graph rows as article_connections values."""
+    graph = article.graph
+    if graph is None or graph.main is None:
+        return ()
+    main = graph.main
+    return tuple(
+        (position, main, row.name, row.kind.value, row.shared)
+        for position, row in enumerate(graph.connections)
+    )
+
+
+def analysis_json(article: Article) -> str | None:
+    """Return the analysis as the articles.analysis JSON text, or None without one."""
+    analysis = article.analysis
+    if analysis is None or analysis.is_empty():
+        return None
+    value = {
+        "why": analysis.why_it_matters,
+        "context": list(analysis.context),
+        "next": analysis.what_next,
+        "faq": [[qa.question, qa.answer] for qa in analysis.faq],
+        "summary": analysis.summary,
+    }
+    return json.dumps(value, ensure_ascii=False)
+
+
+def sections_json(article: Article) -> str | None:
+    """Return the sections kept as they are as articles.sections JSON text, or None."""
+    value: dict[str, Any] = {}
+    for key, items in (
+        ("reactions", article.reactions),
+        ("dialogue", article.dialogue),
+        ("original", article.original),
+    ):
+        if items:
+            value[key] = list(items)
+    if article.extra:
+        value["extra"] = [list(pair) for pair in article.extra]
+    if article.graph is not None:
+        # The graph's main entity is kept here too: a graph may say there are no connections
+        # yet, or name its main entity with no rows, and neither leaves connection rows.
+        value["graph"] = {"main": article.graph.main}
+    return json.dumps(value, ensure_ascii=False) if value else None
+
+
+def read_analysis(value: Any) -> Analysis | None:
+    """Return the Analysis an articles.analysis value holds (JSON text or decoded)."""
+    data = _decoded(value)
+    if not data:
+        return None
+    return Analysis(
+        why_it_matters=data.get("why", ""),
+        context=tuple(data.get("context", ())),
+        what_next=data.get("next", ""),
+        faq=tuple(QA(question, answer) for question, answer in data.get("faq", ())),
+        summary=data.get("summary", ""),
+    )
+
+
+def read_sections(
+    value: Any, entities: list[EntityValues], connections: list[ConnectionValues]
+) -> dict[str, Any]:
+    """Return the Article fields stored as sections JSON, entity rows and graph rows."""
+    data = _decoded(value) or {}
+    graph = None
+    if "graph" in data:
+        rows = tuple(
+            Connection(name, EntityKind(kind), shared)
+            for _, _, name, kind, shared in sorted(connections)
+        )
+        graph = Graph(data["graph"].get("main"), rows)
+    ordered = sorted(entities, key=lambda row: (row[0] != RELATED, row[1]))
+    return {
+        "reactions": tuple(data.get("reactions", ())),
+        "dialogue": tuple(data.get("dialogue", ())),
+        "original": tuple(data.get("original", ())),
+        "extra": tuple((header, text) for header, text in data.get("extra", ())),
+        "graph": graph,
+        "related": tuple(Entity(n, d) for role, _, n, d in ordered if role == RELATED),
+        "entities": tuple(Entity(n, d) for role, _, n, d in ordered if role == MENTIONED),
+    }
+
+
+def _decoded(value: Any) -> Any:
+    # JSON arrives as text from SQLite's driver at the driver level, decoded through the ORM.
+    return json.loads(value) if isinstance(value, str) else value
