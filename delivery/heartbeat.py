@@ -25,6 +25,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from bot.runtime.tasks import stop_task
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -113,10 +114,7 @@ class Heartbeat:
     async def stop(self) -> None:
         """Stop beating and leave the senders (what this one held is left to the caller)."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_task(task)
         await self._leave()
 
     async def _leave(self) -> None:

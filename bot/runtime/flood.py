@@ -48,6 +48,7 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.runtime import metrics
+from bot.runtime.tasks import stop_task
 
 log = logging.getLogger(__name__)
 
@@ -155,10 +156,7 @@ class FloodBudget(BaseRateLimiter[Any]):
     async def shutdown(self) -> None:
         """Stop the dispatcher; sends still waiting are cancelled."""
         task, self._dispatcher = self._dispatcher, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_task(task)
         for waiter in self._waiters:
             waiter.future.cancel()
         self._waiters.clear()

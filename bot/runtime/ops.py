@@ -21,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from bot.runtime import metrics
 from bot.runtime.config import CannotListen, Settings, parse_listen
 from bot.runtime.logs import redact
+from bot.runtime.tasks import stop_task
 from storage.database import Database
 from storage.locks import ProcessLock, Role, process_lock
 
@@ -149,9 +150,7 @@ async def running_as(role: Role, settings: Settings, db: Database) -> AsyncItera
         try:
             yield lock
         finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+            await stop_task(watcher)
 
 
 async def _stop_when_lost(lock: ProcessLock) -> None:

@@ -36,6 +36,7 @@ from telegram import Update
 from bot.runtime import metrics
 from bot.runtime.config import CannotListen, parse_listen
 from bot.runtime.deps import Deps
+from bot.runtime.tasks import stop_task
 from bot.runtime.types import BotApp
 from storage.updates import Claim
 
@@ -94,10 +95,7 @@ class WebhookServer:
     async def stop(self) -> None:
         """Stop listening; requests in flight finish first."""
         pruner, self._pruner = self._pruner, None
-        if pruner is not None:
-            pruner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pruner
+        await stop_task(pruner)
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
