@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
-from typing import Any
 
 from sqlalchemy import select
 
-from bot.app import build_bot
 from bot.domain.schedule import zone_for
-from bot.runtime.deps import Deps
 from sandbox.localapi import LocalBotApi
-from storage.database import Database
 from storage.models import DeliveryRow
 from tests.delivery.conftest import (
     ALICE,
@@ -24,7 +18,7 @@ from tests.delivery.conftest import (
     Bot,
     Clock,
     article,
-    settings_for,
+    running_bot,
     titles_in,
 )
 
@@ -111,19 +105,6 @@ async def test_a_kyiv_digest_comes_at_eight_on_both_sides_of_fall_back(bot: Bot)
         timedelta(hours=25),
         timedelta(hours=24),
     ]
-
-
-@asynccontextmanager
-async def running_bot(
-    api: LocalBotApi, db_url: str, clock: Clock, **overrides: Any
-) -> AsyncIterator[Bot]:
-    """A fresh Application on the same database: the bot after a restart."""
-    settings = settings_for(api.url, db_url, **overrides)
-    db = Database(db_url)
-    built = build_bot(Deps(settings=settings, db=db, clock=clock))
-    async with built.app:
-        yield Bot(api, built.app, built.pipeline, db, clock, settings)
-    await db.dispose()
 
 
 async def test_a_digest_missed_while_the_bot_was_down_is_sent_once_when_it_is_back(
