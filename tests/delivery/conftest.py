@@ -16,11 +16,11 @@ import pytest
 from bot.domain.articles import Article
 from bot.runtime.config import Settings
 from sandbox.localapi import FloodLimits, LocalBotApi, StoredMessage
-from tests.driver import ALICE, BOB, Clock, Driver, bot_settings, driving, merged
+from tests.driver import ALICE, BOB, TOKEN, Clock, Driver, bot_settings, driving, merged
 
-__all__ = ["ALICE", "BOB", "Bot", "Clock"]
+__all__ = ["ALICE", "BOB", "TOKEN", "Bot", "Clock"]
 
-TOKEN = "123456789:TEST-token-for-the-digest-tests-000000"
+
 KYIV = "Europe/Kyiv"
 # Winter: Kyiv is UTC+2, so 08:00 there is 06:00 UTC.
 MONDAY = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)

@@ -12,11 +12,11 @@ import pytest
 from ingest.pipeline import ingest
 from sandbox.localapi import LocalBotApi
 from tests.conftest import FIXED_NOW
-from tests.driver import ALICE, Driver, bot_settings, buttons, callback_data, driving
+from tests.driver import ALICE, TOKEN, Driver, bot_settings, buttons, callback_data, driving
 
-__all__ = ["ALICE", "Chat", "buttons", "callback_data", "samples_dir", "sqlite_only"]
+__all__ = ["ALICE", "TOKEN", "Chat", "buttons", "callback_data", "samples_dir", "sqlite_only"]
 
-TOKEN = "123456789:TEST-token-for-the-end-to-end-tests-00"
+
 BOT_USERNAME = "digestbot_test_bot"
 GROUP = -5001
 ADMIN = 2001

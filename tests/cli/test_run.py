@@ -13,7 +13,7 @@ import pytest
 
 from bot.cli import main
 from sandbox.localapi import LocalBotApi
-from tests.handlers.conftest import ALICE, TOKEN
+from tests.driver import ALICE, TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
 
