@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dtm
 import signal
-import sys
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -32,6 +31,7 @@ from telegram.ext import (
     ContextTypes,
 )
 
+from bench.delivery import start_local_api
 from sandbox.localapi import FloodLimits, LocalBotApi
 
 TOKEN = "123456:LOCAL-TEST-TOKEN"
@@ -601,21 +601,8 @@ async def test_ptb_application_polls_handles_commands_and_buttons(api: LocalBotA
 
 @pytest.mark.slow
 async def test_standalone_server_prints_its_url_and_stops_on_sigterm() -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "sandbox.localapi",
-        "--port",
-        "0",
-        "--token",
-        TOKEN,
-        "--chat",
-        str(ALICE),
-        stdout=asyncio.subprocess.PIPE,
-    )
+    process, url = await start_local_api("--token", TOKEN, "--chat", str(ALICE))
     try:
-        assert process.stdout is not None
-        url = (await asyncio.wait_for(process.stdout.readline(), 10)).decode().strip()
         assert url.startswith("http://127.0.0.1:")
         async with httpx.AsyncClient(base_url=url) as client:
             sent = await client.post(
