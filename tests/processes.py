@@ -1,5 +1,5 @@
-"""The bot in processes of its own, for the tests that kill them (kill -9 mid-run, several
-workers sharing a database).
+"""The bot and the `digestbot` command in processes of their own (and the command in this
+one), for the tests that start, stop and kill them.
 
 `run_bot(env)` is the real bot (long polling, the scheduler's tick) and
 `run_worker(env, sender_id)` what `digestbot worker` runs, each configured from the
@@ -17,11 +17,15 @@ import os
 import signal
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from multiprocessing.process import BaseProcess
+from typing import Any
+
+import pytest
 
 from bot.app import build_application
-from bot.cli import load_settings, utc_now
+from bot.cli import load_settings, main, utc_now
 from bot.cli.run import run_as
 from bot.runtime.config import Settings
 from bot.runtime.deps import Deps
@@ -158,3 +162,33 @@ async def stop(processes: list[BaseProcess]) -> None:
     for process in processes:
         await asyncio.to_thread(process.join, 30)
         assert process.exitcode == 0
+
+
+def exit_status(args: list[str]) -> int:
+    """Run `digestbot args` in this process; return its exit status."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    code = exit_info.value.code
+    assert isinstance(code, int)
+    return code
+
+
+@asynccontextmanager
+async def child(*command: str, **options: Any) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`command` in a process of its own (options as asyncio.create_subprocess_exec takes
+    them), killed on the way out if the block left it running."""
+    process = await asyncio.create_subprocess_exec(*command, **options)
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def terminate(process: asyncio.subprocess.Process) -> tuple[bytes, bytes]:
+    """SIGTERM, as a service manager stops the bot; return what it printed to stdout and
+    stderr (those it was given pipes for) once it has ended."""
+    process.send_signal(signal.SIGTERM)
+    out, err = await asyncio.wait_for(process.communicate(), timeout=30)
+    return out or b"", err or b""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import signal
 import sys
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 from bot.cli import main
 from sandbox.localapi import LocalBotApi
 from tests.driver import ALICE, TOKEN
+from tests.processes import child, terminate
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -81,7 +81,7 @@ async def test_run_polls_answers_and_stops_cleanly_on_sigterm(
             TELEGRAM_API_URL=api.url,
             DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
         )
-        process = await asyncio.create_subprocess_exec(
+        async with child(
             sys.executable,
             "-m",
             "bot",
@@ -90,8 +90,7 @@ async def test_run_polls_answers_and_stops_cleanly_on_sigterm(
             env=env,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
-        )
-        try:
+        ) as process:
             # On start: the schema is upgraded and the command menu registered.
             await api.wait_for_call("setMyCommands", timeout=60)
             menu = next(iter(api.commands.values()))
@@ -102,12 +101,7 @@ async def test_run_polls_answers_and_stops_cleanly_on_sigterm(
             (sent,) = await api.wait_for_call("sendMessage", ALICE, timeout=30)
             assert sent.result["text"].startswith("👋 Hi! I'm Digestbot.")
             await api.wait_for(lambda server: not server.pending_updates, timeout=30)
-            process.send_signal(signal.SIGTERM)
-            out, err = await asyncio.wait_for(process.communicate(), timeout=30)
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
+            out, err = await terminate(process)
     assert process.returncode == 0, err.decode()
     assert TOKEN.split(":")[1] not in out.decode() + err.decode()
 
