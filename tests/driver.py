@@ -10,10 +10,10 @@ this module."""
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram import Update
@@ -40,6 +40,9 @@ TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
 # The people the end-to-end tests speak as, unless a test names another chat.
 ALICE = 1001
 BOB = 1002
+KYIV = "Europe/Kyiv"
+# Winter: Kyiv is UTC+2, so 08:00 there is 06:00 UTC.
+MONDAY = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
 
 
 class Clock:
@@ -69,6 +72,13 @@ def bot_settings(token: str, api_url: str, db_url: str, **overrides: Any) -> Set
         "flood": dict(NO_FLOOD),
     }
     return Settings(_env_file=None, **merged(values, overrides))
+
+
+def digest_settings(api_url: str, db_url: str, **overrides: Any) -> Settings:
+    """Settings for the tests of digests and their commands: Kyiv time unless a chat sets
+    its own, and no settle time, so spans end exactly at the slot the clock reaches."""
+    defaults = {"default_timezone": KYIV, "digest": {"settle_seconds": 0}}
+    return bot_settings(TOKEN, api_url, db_url, **merged(defaults, overrides))
 
 
 def merged(values: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -269,6 +279,38 @@ async def driving(
     """A Driver for a bot built on `settings`, talking to `api` (`post_init`: as built_bot)."""
     async with built_bot(settings, clock, post_init=post_init) as (built, deps):
         yield Driver(api, built.app, built.pipeline, deps.db, clock, settings)
+
+
+@asynccontextmanager
+async def running_bot(
+    api: LocalBotApi, db_url: str, clock: Clock, **overrides: Any
+) -> AsyncIterator[Driver]:
+    """A bot on digest_settings and the test's database: a second one is the bot after a
+    restart."""
+    async with driving(api, digest_settings(api.url, db_url, **overrides), clock) as bot:
+        yield bot
+
+
+def article(title: str, *tags: str, themes: Sequence[str] = (), takeaway: str = "") -> Article:
+    """A short article with two takeaways, told in one paragraph."""
+    return Article(
+        title=title,
+        tags=tuple(tags),
+        takeaways=(takeaway or f"{title}: the first takeaway.", "A second takeaway."),
+        retelling=(f"{title}, told in full.",),
+        themes=tuple(themes),
+    )
+
+
+def titles_in(message: StoredMessage) -> list[str]:
+    """The numbered titles a digest lists, in order."""
+    found = []
+    for block in message.text.split("\n\n")[1:]:
+        first = block.split("\n", 1)[0]
+        number, _, title = first.partition(". ")
+        if number.isdigit():
+            found.append(title)
+    return found
 
 
 def buttons(message: StoredMessage) -> list[str]:

@@ -6,63 +6,42 @@ time and sends it, and returns once every send has ended (no sleeps, no polling 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from bot.domain.articles import Article
-from bot.runtime.config import Settings
-from sandbox.localapi import FloodLimits, LocalBotApi, StoredMessage
-from tests.driver import ALICE, BOB, TOKEN, Clock, Driver, bot_settings, driving, merged
+from sandbox.localapi import FloodLimits, LocalBotApi
+from tests.driver import (
+    ALICE,
+    BOB,
+    KYIV,
+    MONDAY,
+    TOKEN,
+    Clock,
+    Driver,
+    article,
+    running_bot,
+    titles_in,
+)
+from tests.driver import digest_settings as settings_for
 
-__all__ = ["ALICE", "BOB", "TOKEN", "Bot", "Clock"]
-
-
-KYIV = "Europe/Kyiv"
-# Winter: Kyiv is UTC+2, so 08:00 there is 06:00 UTC.
-MONDAY = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
+__all__ = [
+    "ALICE",
+    "BOB",
+    "KYIV",
+    "MONDAY",
+    "TOKEN",
+    "Bot",
+    "Clock",
+    "article",
+    "running_bot",
+    "settings_for",
+    "titles_in",
+]
 
 # The delivery tests drive the same bot as every end-to-end test.
 Bot = Driver
-
-
-def article(title: str, *tags: str, themes: Sequence[str] = (), takeaway: str = "") -> Article:
-    return Article(
-        title=title,
-        tags=tuple(tags),
-        takeaways=(takeaway or f"{title}: the first takeaway.", "A second takeaway."),
-        retelling=(f"{title}, told in full.",),
-        themes=tuple(themes),
-    )
-
-
-def settings_for(api_url: str, db_url: str, **overrides: Any) -> Settings:
-    # No settle time: spans end exactly at the slot the clock reaches.
-    defaults = {"default_timezone": KYIV, "digest": {"settle_seconds": 0}}
-    return bot_settings(TOKEN, api_url, db_url, **merged(defaults, overrides))
-
-
-@asynccontextmanager
-async def running_bot(
-    api: LocalBotApi, db_url: str, clock: Clock, **overrides: Any
-) -> AsyncIterator[Bot]:
-    """A bot on the test's database: a second one is the bot after a restart."""
-    async with driving(api, settings_for(api.url, db_url, **overrides), clock) as bot:
-        yield bot
-
-
-def titles_in(message: StoredMessage) -> list[str]:
-    """The numbered titles a digest lists, in order."""
-    found = []
-    for block in message.text.split("\n\n")[1:]:
-        first = block.split("\n", 1)[0]
-        number, _, title = first.partition(". ")
-        if number.isdigit():
-            found.append(title)
-    return found
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,5 @@
-"""Handlers end to end: the shared driver (tests/driver.py) as `Chat`, at a fixed time.
+"""Handlers end to end: the shared driver (tests/driver.py) as `Chat` at a fixed time, and
+as `Bot` with a clock the test moves.
 
 What a person sees is read back from the local Bot API's chats, as copies."""
 
@@ -12,10 +13,29 @@ import pytest
 from ingest.pipeline import ingest
 from sandbox.localapi import LocalBotApi
 from tests.conftest import FIXED_NOW
-from tests.driver import ALICE, TOKEN, Driver, bot_settings, buttons, callback_data, driving
+from tests.driver import (
+    ALICE,
+    MONDAY,
+    TOKEN,
+    Clock,
+    Driver,
+    bot_settings,
+    buttons,
+    callback_data,
+    driving,
+    running_bot,
+)
 
-__all__ = ["ALICE", "TOKEN", "Chat", "buttons", "callback_data", "samples_dir", "sqlite_only"]
-
+__all__ = [
+    "ALICE",
+    "TOKEN",
+    "Bot",
+    "Chat",
+    "buttons",
+    "callback_data",
+    "samples_dir",
+    "sqlite_only",
+]
 
 BOT_USERNAME = "digestbot_test_bot"
 GROUP = -5001
@@ -23,8 +43,9 @@ ADMIN = 2001
 MEMBER = 2002
 APOLOGY = "Sorry, something went wrong"
 
-# The handlers' tests drive the same bot as every end-to-end test.
-Chat = Driver
+# The handlers' tests drive the same bot as every end-to-end test: `chat` at a fixed time,
+# `bot` with a clock that moves.
+Chat = Bot = Driver
 
 # For tests about rendering rather than storage: SQLite only, to keep the suite quick.
 sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -60,6 +81,18 @@ async def chat(
             if APOLOGY in m.text
         ]
         assert not apologies
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(MONDAY)
+
+
+@pytest.fixture
+async def bot(api: LocalBotApi, db_url: str, clock: Clock) -> AsyncIterator[Bot]:
+    """The bot with a clock the test moves, for the commands about digests' times."""
+    async with running_bot(api, db_url, clock) as driver:
+        yield driver
 
 
 @pytest.fixture

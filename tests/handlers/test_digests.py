@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.domain.deliveries import ChatSchedule
-from tests.delivery.conftest import ALICE, MONDAY, Bot, article, titles_in
+from tests.driver import ALICE, MONDAY, article, titles_in
+from tests.handlers.conftest import Bot
 
 SLOT = MONDAY + timedelta(hours=6)  # 08:00 in Kyiv
 GROUP = -7001
