@@ -17,7 +17,7 @@ import os
 import signal
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -80,6 +80,15 @@ def fork_server() -> multiprocessing.context.ForkServerContext:
     # "__main__" too: else every child imports the main module (pytest) again.
     context.set_forkserver_preload(["__main__", "tests.warm_bot"])
     return context
+
+
+@asynccontextmanager
+async def local_api_with(chat_ids: Iterable[int], **options: Any) -> AsyncIterator[LocalBotApi]:
+    """The local Bot API (options as LocalBotApi takes them) with the chats `chat_ids`."""
+    async with LocalBotApi(TOKEN, **options) as server:
+        for chat_id in chat_ids:
+            server.add_chat(chat_id)
+        yield server
 
 
 def bot_env(api: LocalBotApi, db_url: str, **settings: str) -> dict[str, str]:

@@ -6,6 +6,7 @@ time and sends it, and returns once every send has ended (no sleeps, no polling 
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -25,6 +26,7 @@ from tests.driver import (
     titles_in,
 )
 from tests.driver import digest_settings as settings_for
+from tests.processes import fork_server
 
 __all__ = [
     "ALICE",
@@ -73,6 +75,12 @@ async def bot(
 ) -> AsyncIterator[Bot]:
     async with running_bot(api, db_url, clock, **overrides) as driver:
         yield driver
+
+
+@pytest.fixture(scope="module")
+def forks() -> multiprocessing.context.ForkServerContext:
+    """For the tests that run the bot in processes of its own."""
+    return fork_server()
 
 
 def telegram_flood() -> FloodLimits:

@@ -22,8 +22,7 @@ from bench.population import one_article_for_all
 from sandbox.localapi import LocalBotApi
 from storage.database import Database
 from storage.models import DeliveryRow
-from tests.driver import TOKEN
-from tests.processes import Deliveries, bot_env, drained, fork_server, kill, run_bot, stop
+from tests.processes import Deliveries, bot_env, drained, kill, local_api_with, run_bot, stop
 
 CHATS = 2000
 FIRST_CHAT = 500_000
@@ -36,16 +35,9 @@ KILL_DATABASES = os.environ.get("DIGESTBOT_KILL_DATABASES", "sqlite").split(",")
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def forks() -> multiprocessing.context.ForkServerContext:
-    return fork_server()
-
-
 @pytest.fixture
 async def api() -> AsyncIterator[LocalBotApi]:
-    async with LocalBotApi(TOKEN) as server:
-        for chat_id in CHAT_IDS:
-            server.add_chat(chat_id)
+    async with local_api_with(CHAT_IDS) as server:
         yield server
 
 

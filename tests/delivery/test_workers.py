@@ -21,8 +21,7 @@ from bench.population import one_article_for_all
 from sandbox.localapi import FloodLimits, LocalBotApi
 from storage.database import Database
 from storage.models import DeliveryRow
-from tests.driver import TOKEN
-from tests.processes import Deliveries, bot_env, drained, fork_server, kill, run_worker, stop
+from tests.processes import Deliveries, bot_env, drained, kill, local_api_with, run_worker, stop
 
 # 10,000 chats take about 90 s on a 2-core machine (three workers, PostgreSQL and the local
 # Bot API share it), too long for every CI run: DIGESTBOT_WORKERS_CHATS=10000 runs the full size.
@@ -41,16 +40,9 @@ MARGIN = 3.0
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def forks() -> multiprocessing.context.ForkServerContext:
-    return fork_server()
-
-
 @pytest.fixture
 async def api() -> AsyncIterator[LocalBotApi]:
-    async with LocalBotApi(TOKEN, flood=FloodLimits(per_second=int(BUDGET * 1.1))) as server:
-        for chat_id in CHAT_IDS:
-            server.add_chat(chat_id)
+    async with local_api_with(CHAT_IDS, flood=FloodLimits(per_second=int(BUDGET * 1.1))) as server:
         yield server
 
 
