@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 
 from bench.search import search_benchmark
 from bot.cli import build_parser
-from tests.conftest import _asyncpg_dsn
+from tests.conftest import asyncpg_dsn
 
 
 def test_bench_search_has_help(capsys: pytest.CaptureFixture[str]) -> None:
@@ -56,7 +56,7 @@ def test_bench_search_loads_postgresql_once_and_refuses_other_loads(
 
 
 async def _drop(postgres_url: str, name: str) -> None:
-    admin = await asyncpg.connect(_asyncpg_dsn(postgres_url, "postgres"))
+    admin = await asyncpg.connect(asyncpg_dsn(postgres_url, "postgres"))
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:

@@ -47,9 +47,8 @@ Bot = Driver
 
 
 @pytest.fixture(autouse=True)
-def _timedelta_retry_after(monkeypatch: pytest.MonkeyPatch) -> None:
-    # PTB 22 warns about int retry_after unless the timedelta behaviour is switched on.
-    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+def _timedelta_retry_after(ptb_timedelta: None) -> None:
+    """Digest runs meet 429s: retry_after as PTB 22 wants it."""
 
 
 @pytest.fixture

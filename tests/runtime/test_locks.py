@@ -10,10 +10,10 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from sqlalchemy.engine import make_url
 
 from sandbox.localapi import LocalBotApi
 from storage.locks import UPDATES_LOCK_ID, AlreadyRunning, process_lock
+from tests.conftest import asyncpg_dsn
 from tests.processes import child, exit_status, terminate
 from tests.runtime.conftest import TOKEN
 
@@ -63,10 +63,6 @@ async def test_no_webhook_process_starts_beside_a_poller(db_url: str) -> None:
                 pass
 
 
-def _asyncpg_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 async def _lock_holders(connection: asyncpg.Connection) -> list[int]:
     rows = await connection.fetch(
         "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
@@ -81,7 +77,7 @@ async def _lock_holders(connection: asyncpg.Connection) -> list[int]:
 async def test_a_poller_whose_connection_breaks_takes_its_lock_again_or_stops(
     postgres_url: str,
 ) -> None:
-    other = await asyncpg.connect(_asyncpg_dsn(postgres_url))
+    other = await asyncpg.connect(asyncpg_dsn(postgres_url))
     try:
         async with process_lock(postgres_url, "polling", check_every=0.02) as lock:
             (first,) = await _lock_holders(other)

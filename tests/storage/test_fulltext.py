@@ -20,7 +20,7 @@ from bot.domain.articles import Article
 from storage import fulltext
 from storage.database import Database
 from storage.fulltext import RANK_WINDOW
-from tests.conftest import FIXED_NOW, POSTGRES_URL, _asyncpg_dsn
+from tests.conftest import FIXED_NOW, POSTGRES_URL, asyncpg_dsn
 
 
 def article(
@@ -279,7 +279,7 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     name = f"digestbot_search_{uuid.uuid4().hex[:12]}"
 
     async def admin(sql: str) -> None:
-        connection = await asyncpg.connect(_asyncpg_dsn(POSTGRES_URL), timeout=5)
+        connection = await asyncpg.connect(asyncpg_dsn(POSTGRES_URL), timeout=5)
         try:
             await connection.execute(sql)
         finally:
