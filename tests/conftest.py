@@ -52,20 +52,22 @@ def asyncpg_dsn(url: str, database: str | None = None) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+async def postgres_admin(statement: str, server_url: str = POSTGRES_URL) -> None:
+    """Run `statement` (CREATE or DROP DATABASE) on the PostgreSQL server at `server_url`."""
+    admin = await asyncpg.connect(asyncpg_dsn(server_url), timeout=5)
+    try:
+        await admin.execute(statement)
+    finally:
+        await admin.close()
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test run, migrated once, dropped at the end."""
     name = f"digestbot_test_{uuid.uuid4().hex[:12]}"
 
-    async def as_admin(statement: str) -> None:
-        admin = await asyncpg.connect(asyncpg_dsn(POSTGRES_URL), timeout=5)
-        try:
-            await admin.execute(statement)
-        finally:
-            await admin.close()
-
     try:
-        asyncio.run(as_admin(f'CREATE DATABASE "{name}"'))
+        asyncio.run(postgres_admin(f'CREATE DATABASE "{name}"'))
     except (OSError, asyncpg.PostgresError, TimeoutError) as error:
         reason = f"PostgreSQL is not reachable at {POSTGRES_URL} ({error}); set TEST_POSTGRES_URL"
         if _in_ci():
@@ -80,7 +82,7 @@ def postgres_url() -> Iterator[str]:
 
     asyncio.run(migrate())
     yield url
-    asyncio.run(as_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")
