@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from bot.domain.deliveries import ChatSchedule
 from tests.driver import ALICE, MONDAY, article, titles_in
-from tests.handlers.conftest import Bot
+from tests.handlers.conftest import Bot, buttons
 
 SLOT = MONDAY + timedelta(hours=6)  # 08:00 in Kyiv
 GROUP = -7001
@@ -21,10 +21,6 @@ async def schedule(bot: Bot, chat_id: int = ALICE) -> ChatSchedule:
     return found
 
 
-def texts(message_buttons: list[dict[str, str]]) -> list[str]:
-    return [button["text"] for button in message_buttons]
-
-
 async def test_digest_alone_shows_the_setting_with_buttons(bot: Bot) -> None:
     bot.clock.set(MONDAY + timedelta(hours=8))  # 10:00 in Kyiv
     (reply,) = await bot.send("/digest")
@@ -34,7 +30,7 @@ async def test_digest_alone_shows_the_setting_with_buttons(bot: Bot) -> None:
         "Next digest: Tue 24 Nov, 08:00.",
         "Alerts: off (/alerts).",
     ]
-    assert texts(reply.buttons()) == [
+    assert buttons(reply) == [
         "07:00",
         "✓ 08:00",
         "09:00",
@@ -89,7 +85,7 @@ async def test_timezone_suggests_for_near_misses_and_accepts_offsets(bot: Bot) -
     await bot.chat(ALICE, ["Kyiv"])
     (reply,) = await bot.send("/timezone Kiev")
     assert reply.text == "🤷 I don't know the time zone “Kiev”. Did you mean:"
-    assert texts(reply.buttons()) == ["Europe/Kyiv"]
+    assert buttons(reply) == ["Europe/Kyiv"]
     _, (answer,) = await bot.press(reply, text="Europe/Kyiv")
     assert answer.text.startswith("✅ Time zone set to Europe/Kyiv (UTC+02:00, now 02:00).")
     (reply,) = await bot.send("/timezone America/New_York")
