@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run sandbox test lint format bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -24,8 +24,14 @@ $(STAMP): $(UV) uv.lock pyproject.toml
 
 install: $(STAMP)
 
+# ARTICLES=PATH (files or a directory) adds a person's own articles to the sandbox.
+SANDBOX_ARTICLES = $(if $(ARTICLES),--articles $(ARTICLES))
+
 run: $(STAMP)
-	$(VENV)/bin/digestbot start
+	$(VENV)/bin/digestbot start $(SANDBOX_ARTICLES)
+
+sandbox: $(STAMP)
+	$(VENV)/bin/digestbot sandbox $(SANDBOX_ARTICLES)
 
 test: $(STAMP)
 	$(VENV)/bin/pytest

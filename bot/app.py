@@ -10,8 +10,8 @@ from telegram.ext import Application, Defaults
 
 from bot.runtime.deps import Deps
 from bot.runtime.flood import FloodBudget
-from bot.runtime.metrics import TimedUpdateProcessor
 from bot.runtime.types import BotApp
+from bot.runtime.updates import ChatOrderedUpdateProcessor
 from delivery.pipeline import DeliveryPipeline
 from handlers import registry
 
@@ -65,8 +65,8 @@ def build_bot(deps: Deps, *, role: str = "bot", sender_id: str | None = None) ->
         )
         # Every Bot API call goes through the flood budget (see bot/runtime/flood.py).
         .rate_limiter(flood_budget(deps))
-        # PTB's default (one update at a time), timed for /metrics in every mode.
-        .concurrent_updates(TimedUpdateProcessor(1))
+        # Updates side by side, in order within a chat, timed for /metrics in every mode.
+        .concurrent_updates(ChatOrderedUpdateProcessor(deps.settings.updates.concurrency))
         .build()
     )
     pipeline = DeliveryPipeline(deps, app, role=role, sender_id=sender_id)
@@ -107,6 +107,7 @@ def flood_budget(deps: Deps) -> FloodBudget:
     return FloodBudget(
         rate=flood.rate,
         per_chat_interval=flood.per_chat_interval,
+        per_chat_burst=flood.per_chat_burst,
         group_per_minute=flood.group_per_minute,
         max_retries=flood.max_retries,
     )

@@ -134,19 +134,30 @@ class Planner:
     async def plan_now(self, chat_id: int, *, lease: timedelta) -> Delivery | None:
         """Plan a digest for one chat right now, already claimed by this sender (/digest now).
 
-        It spans from the chat's previous digest to now (less the settle time) and counts as
-        the day's digest: the chat's next slot is its slot on the day after today. None when
-        the chat is unknown or has no span to cover (a digest ended this very moment)."""
+        It spans from the chat's previous digest through every article committed before it
+        was asked for, without the settle time a scheduled digest waits out, and counts as the
+        day's digest: the chat's next slot is its slot on the day after today. None when the
+        chat is unknown or has no span to cover (a digest ended this very moment)."""
         settings = self._deps.settings
         async with self.lock:
             now = self._deps.clock()
             async with self._deps.db.transaction() as repos:
+                # The settle time guards a scheduled digest against an ingest batch that
+                # stamped its articles but has not committed yet: the next span starts where
+                # this one ends, so such articles would fall in no digest. Here no batch is in
+                # flight: SQLite has one writer, and this transaction holds it; on PostgreSQL
+                # hold_ingests waits for the batches in flight, and a batch stamps only after
+                # taking the lock that waits for this transaction (lock_for_ingest). So every
+                # article stamped up to the newest committed one is visible, and one stamped
+                # later falls in the next digest.
+                await repos.plans.hold_ingests()
                 schedule = await repos.schedules.get(
                     chat_id, settings.default_timezone, settings.digest.default_minute
                 )
                 if schedule is None:
                     return None
-                span = on_demand_span(schedule.through, now, self._rules)
+                newest = await repos.plans.newest_ingested()
+                span = on_demand_span(schedule.through, now, self._rules, newest)
                 if span is None:
                     return None
                 floor = await repos.plans.last_id()

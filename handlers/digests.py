@@ -19,17 +19,24 @@ from bot.domain.deliveries import ChatSchedule, DeliveryState, InactiveReason
 from bot.domain.digest import compose_digest
 from bot.domain.messages import Message
 from bot.domain.preferences import (
+    NOTHING_NEW_NOTICE,
+    alerts_changed,
     alerts_set,
     alerts_settings,
+    alerts_unchanged,
     alerts_usage,
+    digest_changed,
     digest_off,
     digest_settings,
     digest_time_set,
+    digest_unchanged,
     digest_usage,
+    digest_without_subscriptions,
     nothing_new,
     timezone_bad_offset,
     timezone_set,
     timezone_settings,
+    timezone_unchanged,
     timezone_unknown,
 )
 from bot.domain.replies import ARTICLE_GONE, AdminsOnly
@@ -38,6 +45,7 @@ from bot.runtime.deps import Deps
 from delivery.composer import digest_entry
 from handlers.incoming import Command, Press
 from handlers.messages import send
+from handlers.topics import active_labels
 
 if TYPE_CHECKING:
     from delivery.pipeline import DeliveryPipeline
@@ -85,16 +93,21 @@ class DigestHandlers:
                 return
         if not await said.admins_only(AdminsOnly.SCHEDULE):
             return
-        choice = word if word in ("off", "now") else argument
-        reply = await self._set_digest(chat, choice, said.bot)
-        if reply is not None:
-            await said.reply(reply)
+        if word == "now":
+            reply, _ = await self._digest_now(chat, said.bot)
+            if reply is not None:
+                await said.reply(reply)
+            return
+        schedule = await self._set_digest(chat, word if word == "off" else argument)
+        await said.reply(digest_off() if word == "off" else digest_time_set(schedule, self._now()))
 
-    async def _set_digest(self, chat: Chat, choice: str, bot: ExtBot[Any]) -> Message | None:
-        """Apply a digest choice (HH:MM, "off", "now"); None when the digest itself answered."""
-        schedule = await self._schedule(chat)
-        if choice == "now":
-            return await self._digest_now(chat.id, schedule, bot)
+    async def _set_digest(
+        self, chat: Chat, choice: str, schedule: ChatSchedule | None = None
+    ) -> ChatSchedule:
+        """Set the digest to a time ("H:MM") or "off", given the chat's `schedule` if read
+        already; return the chat's new schedule."""
+        if schedule is None:
+            schedule = await self._schedule(chat)
         now = self._now()
         async with self._deps.db.transaction() as repos:
             if choice == "off":
@@ -106,22 +119,31 @@ class DigestHandlers:
                 await repos.schedules.set_digest(
                     chat.id, minute, due, earliest_start=now - lookback
                 )
-        if choice == "off":
-            return digest_off()
-        return digest_time_set(await self._schedule(chat), now)
+        return await self._schedule(chat)
 
-    async def _digest_now(
-        self, chat_id: int, schedule: ChatSchedule, bot: ExtBot[Any]
-    ) -> Message | None:
-        """Send the chat's digest at once; it counts as the day's digest."""
-        delivery = await self._pipeline.plan_now(chat_id)
+    async def _digest_now(self, chat: Chat, bot: ExtBot[Any]) -> tuple[Message | None, bool]:
+        """Send the chat's digest at once (it counts as the day's digest). Return the answer
+        when there is none to send (None when the digest itself answered), and whether that
+        is because nothing is new."""
+        settings = self._deps.settings
+        async with self._deps.db.read() as repos:
+            schedule = await repos.schedules.get(
+                chat.id, settings.default_timezone, settings.digest.default_minute
+            )
+            following = await repos.subscriptions.for_chat(chat.id)
+            active = [] if following else await active_labels(repos, self._now(), 8)
+        assert schedule is not None
+        if not following:
+            # An empty digest would still count as the day's: point to /subscribe instead.
+            return digest_without_subscriptions([label for label, _ in active]), False
+        delivery = await self._pipeline.plan_now(chat.id)
         zone = zone_for(schedule.timezone)
         if delivery is None:
-            return nothing_new(schedule.through, zone)
+            return nothing_new(schedule.through, zone), True
         outcome = await self._pipeline.send_now(bot, delivery)
         if outcome.state is DeliveryState.EMPTY:
-            return nothing_new(delivery.span_start, zone)
-        return None
+            return nothing_new(delivery.span_start, zone), True
+        return None, False
 
     # --- /timezone -----------------------------------------------------------------------
 
@@ -162,49 +184,73 @@ class DigestHandlers:
             return
         if not await said.admins_only(AdminsOnly.SCHEDULE):
             return
-        await said.reply(await self._set_alerts(chat, argument == "on"))
+        await self._set_alerts(chat, argument == "on")
+        await said.reply(alerts_set(argument == "on"))
 
-    async def _set_alerts(self, chat: Chat, on: bool) -> Message:
-        await self._schedule(chat)
+    async def _set_alerts(self, chat: Chat, on: bool) -> None:
         async with self._deps.db.transaction() as repos:
             await repos.schedules.set_alerts(chat.id, on)
-        return alerts_set(on)
 
-    # --- buttons -------------------------------------------------------------------------
+    # --- buttons: each updates the panel it belongs to ----------------------------------
 
     async def time_button(self, press: Press) -> None:
-        """`dg:t:<HHMM|off|now>`: the buttons under /digest."""
+        """`dg:t:<HHMM|off|now>`: the buttons under /digest; the panel shows the new state."""
         (value,) = press.args
         if not await press.admins_only(AdminsOnly.SCHEDULE):
             return
-        await press.answer()
-        if value not in ("off", "now"):
+        if value == "now":
+            await self._send_now_button(press)
+            return
+        if value != "off":
             try:
                 minute = parse_digest_time(f"{value[:2]}:{value[2:]}")
             except ValueError:
                 return
             value = f"{minute // 60}:{minute % 60:02d}"
-        await self._say(press, await self._set_digest(press.chat, value, press.bot))
+        schedule = await self._schedule(press.chat)
+        unchanged = digest_unchanged(schedule, value)
+        if unchanged is not None:
+            # Pressed twice, or on an older panel: nothing to repeat.
+            await press.answer(unchanged)
+            return
+        schedule = await self._set_digest(press.chat, value, schedule)
+        await press.answer(digest_changed(schedule))
+        await press.edit(digest_settings(schedule, self._now()))
+
+    async def _send_now_button(self, press: Press) -> None:
+        """📨 Send now: the digest comes as a message of its own; "nothing new" is a notice
+        (pressing again sends nothing), and the panel shows the next digest's new time."""
+        reply, nothing_is_new = await self._digest_now(press.chat, press.bot)
+        await press.answer(NOTHING_NEW_NOTICE if nothing_is_new else None)
+        if reply is not None and not nothing_is_new:
+            await send(press.bot, press.chat.id, reply)
+        await press.edit(digest_settings(await self._schedule(press.chat), self._now()))
 
     async def zone_button(self, press: Press) -> None:
-        """`dg:z:<zone name>`: a time zone suggested under /timezone."""
+        """`dg:z:<zone name>`: a time zone suggested under /timezone; the suggestions become
+        the answer."""
         if not await press.admins_only(AdminsOnly.SCHEDULE):
             return
-        await press.answer()
         zone = parse_zone(press.args[0])
-        if zone.name is not None:
-            await self._say(press, await self._set_zone(press.chat, zone.name))
+        if zone.name is None:
+            return
+        # Setting the same zone again changes nothing, and pressed twice, the answer it
+        # already shows is not sent again.
+        await press.edit(
+            await self._set_zone(press.chat, zone.name), notice=timezone_unchanged(zone.name)
+        )
 
     async def alerts_button(self, press: Press) -> None:
-        """`dg:a:<on|off>`: the button under /alerts."""
+        """`dg:a:<on|off>`: the button under /alerts; the panel shows the new state."""
         if not await press.admins_only(AdminsOnly.SCHEDULE):
             return
-        await press.answer()
-        await self._say(press, await self._set_alerts(press.chat, press.args[0] == "on"))
-
-    async def _say(self, press: Press, reply: Message | None) -> None:
-        if reply is not None:
-            await send(press.bot, press.chat.id, reply)
+        on = press.args[0] == "on"
+        if (await self._schedule(press.chat)).alerts == on:
+            await press.answer(alerts_unchanged(on))
+            return
+        await self._set_alerts(press.chat, on)
+        await press.answer(alerts_changed(on))
+        await press.edit(alerts_settings(on))
 
     async def open_card(self, press: Press) -> None:
         """`dg:o:<article id>`: send the card of an article listed in a digest."""
@@ -217,7 +263,8 @@ class DigestHandlers:
         await send(press.bot, press.chat.id, render_card(stored))
 
     async def more(self, press: Press) -> None:
-        """`dg:m:<delivery id>:<first>`: the digest's entries from number `first` on."""
+        """`dg:m:<delivery id>:<first>`: the digest's page from entry number `first` on, in
+        place of the page the button is under (pressed twice, it shows the same page)."""
         chat = press.chat
         delivery_id, first = press.ids[0], max(press.ids[1], 1)
         max_items = self._deps.settings.digest.max_items
@@ -238,7 +285,6 @@ class DigestHandlers:
         if found is None or not entries:
             await press.gone("That is all there was in this digest.")
             return
-        await press.answer()
         zone = zone_for(zones.get(chat.id) or self._deps.settings.default_timezone)
         page = compose_digest(
             entries,
@@ -250,7 +296,7 @@ class DigestHandlers:
             first=first,
             max_items=max_items,
         )
-        await send(press.bot, chat.id, page)
+        await press.edit(page, notice="This page is already shown.")
 
     # --- chat status ---------------------------------------------------------------------
 

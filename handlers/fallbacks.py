@@ -58,11 +58,12 @@ class FallbackHandlers:
         if self._elsewhere(said):
             return
         token = (said.message.text or "").split(maxsplit=1)[0]
-        command, _, target = token[1:].partition("@")
-        if (
-            said.chat.type != ChatType.PRIVATE
-            and target.lower() != (said.bot.username or "").lower()
-        ):
+        command, at, target = token[1:].partition("@")
+        ours = target.lower() == (said.bot.username or "").lower()
+        if at and not ours:
+            # "/topic@otherbot" is another bot's, wherever it is typed.
+            return
+        if said.chat.type != ChatType.PRIVATE and not ours:
             # "/weather" in a group may be meant for another bot; "/weather@ourbot" is ours.
             return
         await said.reply(_unknown(command))
@@ -72,8 +73,11 @@ class FallbackHandlers:
             return
         text = said.message.text or ""
         if text.startswith("/"):
-            # Telegram makes no command of "/" and over 32 letters; it is still meant as one.
-            await said.reply(_unknown(text.split(maxsplit=1)[0][1:]))
+            # Telegram makes no command of "/" and over 32 letters; it is still meant as one,
+            # unless it names another bot.
+            command, at, target = text.split(maxsplit=1)[0][1:].partition("@")
+            if not at or target.lower() == (said.bot.username or "").lower():
+                await said.reply(_unknown(command))
             return
         labels = []
         if len(text) <= MAX_LABEL_LENGTH:

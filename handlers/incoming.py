@@ -31,7 +31,7 @@ from bot.domain.commands import command_argument
 from bot.domain.messages import Action, Message
 from bot.domain.replies import AdminsOnly, refusal_not_admin
 from bot.runtime.deps import Deps
-from handlers.messages import drop_buttons, reply
+from handlers.messages import drop_buttons, edit, reply
 
 # Commands come in messages and channel posts; edits of old commands are not run again.
 COMMAND_UPDATES = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
@@ -93,6 +93,21 @@ class Press:
         """Answer the press (a short notice, or an alert to dismiss), once."""
         self.answered = True
         await self.query.answer(text, show_alert=alert or None)
+
+    async def edit(self, message: Message, *, notice: str | None = None) -> bool:
+        """Show `message` in place of the one the button belongs to (a button whose action is
+        done updates what it belongs to rather than posting anew); whether it changed.
+
+        When it already showed exactly that (the button was pressed twice), a press not
+        answered yet is answered with `notice`, if given, and nothing is sent."""
+        changed = await edit(self.query, message)
+        if not changed and notice is not None and not self.answered:
+            await self.answer(notice)
+        return changed
+
+    async def drop_keyboard(self) -> None:
+        """Remove the buttons of the message the button belongs to: its action is done."""
+        await drop_buttons(self.query)
 
     async def gone(self, text: str, *, drop: bool = False) -> None:
         """Say that what the button leads to is gone; `drop` removes the message's buttons."""

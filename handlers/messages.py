@@ -42,14 +42,17 @@ async def send(
     return await bot.send_message(chat_id, message.text, reply_markup=markup(message), **options)
 
 
-async def edit(query: CallbackQuery, message: Message) -> None:
-    """Replace the text and buttons of the message a button belongs to, in place."""
+async def edit(query: CallbackQuery, message: Message) -> bool:
+    """Replace the text and buttons of the message a button belongs to, in place; whether it
+    changed (False: it already showed exactly that)."""
     try:
         await query.edit_message_text(message.text, reply_markup=markup(message))
     except BadRequest as error:
         # Pressing a button twice quickly asks for the same text again; nothing to do.
         if "not modified" not in error.message.lower():
             raise
+        return False
+    return True
 
 
 async def drop_buttons(query: CallbackQuery) -> None:

@@ -78,6 +78,7 @@ def register(app: BotApp, deps: Deps, pipeline: DeliveryPipeline) -> None:
             command("unsubscribe", subs.unsubscribe),
             command("subscriptions", subs.subscriptions),
             button(Action.SUBSCRIBE, subs.subscribe_button),
+            button(Action.FOLLOW, subs.follow_button),
             button(Action.UNSUBSCRIBE, subs.unsubscribe_button),
             button(Action.RETELL, cards.retell),
             button(Action.TAKEAWAYS, cards.takeaways),

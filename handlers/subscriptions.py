@@ -2,32 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from bot.domain.commands import (
     Ambiguous,
+    LabelRequest,
     ParsedLabels,
     Resolved,
-    parse_labels,
+    Unknown,
+    label_candidates,
     rank_suggestions,
     resolve,
+    split_labels,
 )
-from bot.domain.labels import Label
+from bot.domain.labels import Label, LabelKind
 from bot.domain.messages import Message
 from bot.domain.replies import (
     LABEL_GONE,
     AdminsOnly,
     LabelProblems,
+    label_title,
+    unusable_labels,
+)
+from bot.domain.subscriptions import (
+    Question,
     SubscribeReport,
     UnsubscribeReport,
-    label_title,
     subscribe_reply,
     subscribe_usage,
     subscriptions_card,
     unsubscribe_reply,
     unsubscribe_usage,
-    unusable_labels,
 )
 from bot.runtime.deps import Deps
 from handlers.incoming import Command, Press
@@ -38,7 +44,11 @@ from storage.repos import Repos
 # A chat follows at most this many labels: /subscriptions shows one button per label, and
 # Telegram keyboards hold about a hundred buttons.
 MAX_SUBSCRIPTIONS = 50
-SUGGESTIONS_PER_LABEL = 3
+# Suggestions for a label /subscribe does not know: with the button that follows it as typed,
+# a row of three, which a phone still shows readably.
+SUGGESTIONS_PER_LABEL = 2
+# Followed labels offered for one /unsubscribe does not find.
+REMOVALS_PER_LABEL = 3
 
 
 def _problems(parsed: ParsedLabels) -> LabelProblems:
@@ -47,21 +57,34 @@ def _problems(parsed: ParsedLabels) -> LabelProblems:
     )
 
 
-async def _labels_to_change(
+async def _may_change(
     said: Command, command: str, usage: Callable[[], Awaitable[Message]]
-) -> ParsedLabels | None:
-    """Return the labels a command changes, or None once it has answered otherwise: with
-    `usage` when it names no labels, a refusal to a non-admin, or why no label is usable."""
+) -> bool:
+    """Whether a command goes on to change labels; if not, it has answered: with `usage`
+    when it names no labels, a refusal to a non-admin, or why no label is usable."""
     if not said.argument:
         await said.reply(await usage())
-        return None
+        return False
     if not await said.admins_only(AdminsOnly.SUBSCRIPTIONS):
-        return None
-    parsed = parse_labels(said.argument)
+        return False
+    # Which words are known labels changes how they split, never whether any label is left.
+    parsed = split_labels(said.argument, ())
     if not parsed.labels:
         await said.reply(unusable_labels(_problems(parsed), command))
-        return None
-    return parsed
+        return False
+    return True
+
+
+async def _read(
+    repos: Repos, chat_id: int, argument: str
+) -> tuple[ParsedLabels, list[Label], list[Label]]:
+    """Return the argument split into labels; the known labels and those the chat follows
+    that it may name (the chat's own provisional labels included); and what the chat
+    follows."""
+    following = await repos.subscriptions.for_chat(chat_id)
+    known = await repos.labels.with_keys(label_candidates(argument))
+    labels = list({label.id: label for label in [*following, *known]}.values())
+    return split_labels(argument, {label.key for label in labels}), labels, following
 
 
 class SubscriptionHandlers:
@@ -78,25 +101,16 @@ class SubscriptionHandlers:
                 active = await active_labels(repos, now, 6)
             return subscribe_usage([label for label, _ in active])
 
-        parsed = await _labels_to_change(said, "subscribe", usage)
-        if parsed is None:
+        if not await _may_change(said, "subscribe", usage):
             return
-        report = SubscribeReport(problems=_problems(parsed))
+        chat_id = said.chat.id
         async with self._deps.db.transaction() as repos:
-            chosen: list[Label] = []
-            for request in parsed.labels:
-                resolution = resolve(request, await repos.labels.find(request.key))
-                if isinstance(resolution, Resolved):
-                    chosen.append(resolution.label)
-                elif isinstance(resolution, Ambiguous):
-                    report.problems.ambiguous.append((request, resolution.tag, resolution.theme))
-                else:
-                    candidates = await repos.labels.similar(request.key)
-                    suggestions = rank_suggestions(
-                        request.key, candidates, limit=SUGGESTIONS_PER_LABEL
-                    )
-                    report.problems.unknown.append((request, suggestions))
-            await _add(repos, said.chat.id, chosen, report, now)
+            parsed, labels, following = await _read(repos, chat_id, said.argument)
+            report = SubscribeReport(problems=_problems(parsed))
+            followed = {label.id for label in following}
+            await _subscribe(
+                repos, chat_id, parsed.labels, labels, followed=followed, report=report, now=now
+            )
         await said.reply(subscribe_reply(report, MAX_SUBSCRIPTIONS))
 
     async def unsubscribe(self, said: Command) -> None:
@@ -106,12 +120,11 @@ class SubscriptionHandlers:
             async with self._deps.db.read() as repos:
                 return unsubscribe_usage(await repos.subscriptions.for_chat(chat.id))
 
-        parsed = await _labels_to_change(said, "unsubscribe", usage)
-        if parsed is None:
+        if not await _may_change(said, "unsubscribe", usage):
             return
-        report = UnsubscribeReport(problems=_problems(parsed))
         async with self._deps.db.transaction() as repos:
-            following = await repos.subscriptions.for_chat(chat.id)
+            parsed, labels, following = await _read(repos, chat.id, said.argument)
+            report = UnsubscribeReport(problems=_problems(parsed))
             chosen: list[Label] = []
             for request in parsed.labels:
                 # Only the chat's own labels can be removed, so they are all that is matched.
@@ -119,18 +132,17 @@ class SubscriptionHandlers:
                 if isinstance(resolution, Resolved):
                     chosen.append(resolution.label)
                 elif isinstance(resolution, Ambiguous):
-                    report.problems.ambiguous.append((request, resolution.tag, resolution.theme))
+                    choices = (resolution.tag, resolution.theme)
+                    report.questions.append(Question(request, choices, ambiguous=True))
                 else:
-                    known = resolve(request, await repos.labels.find(request.key))
+                    known = resolve(request, labels)
                     if isinstance(known, Resolved):
                         report.not_followed.append(known.label)
                     elif isinstance(known, Ambiguous):
                         report.not_followed.append(known.tag)
                     else:
-                        suggestions = rank_suggestions(
-                            request.key, following, limit=SUGGESTIONS_PER_LABEL
-                        )
-                        report.problems.unknown.append((request, suggestions))
+                        close = rank_suggestions(request.key, following, limit=REMOVALS_PER_LABEL)
+                        report.questions.append(Question(request, tuple(close)))
             removed = set(await repos.subscriptions.remove(chat.id, [x.id for x in chosen]))
             report.removed = [label for label in chosen if label.id in removed]
             report.following = [label for label in following if label.id not in removed]
@@ -143,22 +155,34 @@ class SubscriptionHandlers:
 
     async def subscribe_button(self, press: Press) -> None:
         """A suggestion button (`sub:<label id>`): subscribe, and say so in the chat."""
+        await self._follow(press, press.ids[:1])
+
+    async def follow_button(self, press: Press) -> None:
+        """The button that follows a name no article carries yet as a hashtag and a theme
+        (`fol:<tag id>:<theme id>`)."""
+        await self._follow(press, press.ids)
+
+    async def _follow(self, press: Press, label_ids: Sequence[int]) -> None:
         if not await press.admins_only(AdminsOnly.SUBSCRIPTIONS):
             return
         chat_id = press.chat.id
         now = self._deps.clock()
         report = SubscribeReport()
         async with self._deps.db.transaction() as repos:
-            label = await repos.labels.get(press.ids[0])
-            if label is not None:
-                await _add(repos, chat_id, [label], report, now)
-        if label is None:
+            found = [await repos.labels.get(label_id) for label_id in label_ids]
+            labels = [label for label in found if label is not None]
+            if len(labels) == len(label_ids):
+                followed = {label.id for label in await repos.subscriptions.for_chat(chat_id)}
+                await _add(repos, chat_id, labels, current=followed, report=report, now=now)
+        if len(labels) != len(label_ids):
             await press.gone(LABEL_GONE)
             return
+        # Both kinds of a name read as the name itself: "Subscribed to Football".
+        name = label_title(labels[0]) if len(labels) == 1 else labels[0].name
         if report.added:
-            await press.answer(f"Subscribed to {label_title(label)}")
+            await press.answer(f"Subscribed to {name}")
         else:
-            await press.answer(f"Already subscribed to {label_title(label)}")
+            await press.answer(f"Already subscribed to {name}")
         await send(press.bot, chat_id, subscribe_reply(report, MAX_SUBSCRIPTIONS))
 
     async def unsubscribe_button(self, press: Press) -> None:
@@ -178,11 +202,62 @@ class SubscriptionHandlers:
         await edit(press.query, subscriptions_card(following))
 
 
-async def _add(
-    repos: Repos, chat_id: int, chosen: list[Label], report: SubscribeReport, now: datetime
+def _kinds(request: LabelRequest) -> tuple[LabelKind, ...]:
+    """The kinds a label no article carries yet is followed as: typed "#Football", the
+    hashtag; typed "Football", both, since its first article may carry it either way."""
+    return (LabelKind.TAG,) if request.hashtag else (LabelKind.TAG, LabelKind.THEME)
+
+
+async def _subscribe(
+    repos: Repos,
+    chat_id: int,
+    requests: Sequence[LabelRequest],
+    labels: Sequence[Label],
+    *,
+    followed: set[int],
+    report: SubscribeReport,
+    now: datetime,
 ) -> None:
-    """Subscribe to the chosen labels as far as the chat's limit allows; fill in the report."""
-    current = {label.id for label in await repos.subscriptions.for_chat(chat_id)}
+    """Subscribe to the labels the requests name; a question for each of the others, with
+    the labels that answer it (close known labels, and the label reserved to follow as
+    typed), all looked up at once."""
+    unknown = [r for r in requests if isinstance(resolve(r, labels), Unknown)]
+    pool: list[Label] = []
+    reserved: dict[tuple[str, str], Label] = {}
+    if unknown:
+        pool = await repos.labels.similar(*(request.key for request in unknown))
+        reserved = await repos.labels.reserve(
+            {(kind.value, r.key): r.text for r in unknown for kind in _kinds(r)}
+        )
+    chosen: list[Label] = []
+    for request in requests:
+        resolution = resolve(request, labels)
+        if isinstance(resolution, Resolved):
+            chosen.append(resolution.label)
+        elif isinstance(resolution, Ambiguous):
+            both = (resolution.tag, resolution.theme)
+            if all(label.id in followed for label in both):
+                chosen += both
+            else:
+                report.questions.append(Question(request, both, ambiguous=True))
+        else:
+            close = rank_suggestions(request.key, pool, limit=SUGGESTIONS_PER_LABEL)
+            new = tuple(reserved[(kind.value, request.key)] for kind in _kinds(request))
+            report.questions.append(Question(request, tuple(close), new=new))
+    await _add(repos, chat_id, chosen, current=followed, report=report, now=now)
+
+
+async def _add(
+    repos: Repos,
+    chat_id: int,
+    chosen: list[Label],
+    *,
+    current: set[int],
+    report: SubscribeReport,
+    now: datetime,
+) -> None:
+    """Subscribe to the chosen labels (`current`: those the chat follows) as far as the chat's
+    limit allows; fill in the report."""
     fresh = list({label.id: label for label in chosen if label.id not in current}.values())
     report.already += [label for label in chosen if label.id in current]
     room = max(MAX_SUBSCRIPTIONS - len(current), 0)

@@ -100,6 +100,8 @@ async def ingest(
         # Trusted: links and queue rows refer to the articles just written, and to labels,
         # which are never deleted.
         async with db.transaction(trusted=True, stage=staged and staged.path) as repos:
+            # Before the stamp: /digest now ends its span at the newest committed article.
+            await repos.plans.lock_for_ingest()
             moment = now()
             if isinstance(work, Staged):
                 outcome = await repos.articles.add_staged(work, moment)

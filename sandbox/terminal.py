@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import contextlib
 import logging
 import os
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from bot.app import SANDBOX_TOKEN, build_application
+from bot.domain.articles import ArticleError
 from bot.runtime.config import Settings
 from bot.runtime.deps import Deps
 from bot.runtime.lifecycle import running
@@ -28,6 +29,7 @@ from bot.runtime.ops import running_as
 from bot.runtime.types import BotApp
 from ingest.pipeline import ingest
 from sandbox.localapi import LocalBotApi
+from sandbox.transcript import Transcript
 from storage.database import Database
 
 DEFAULT_DB = Path("data") / "sandbox.db"
@@ -39,7 +41,6 @@ QUIT = frozenset({"/quit", "/exit"})
 SETTLE_TIMEOUT = 60.0
 # Sandbox long polls are short so that stopping never waits on one.
 SANDBOX_POLL_TIMEOUT = 5
-_INDENT = "      "
 
 
 def samples_dir() -> Path:
@@ -86,145 +87,6 @@ class LineReader:
         return await self._queue.get()
 
 
-# --- Showing messages -----------------------------------------------------------------------
-
-_PLAIN_MARKS = {
-    "bold": ("**", "**"),
-    "italic": ("_", "_"),
-    "underline": ("__", "__"),
-    "strikethrough": ("~~", "~~"),
-    "spoiler": ("||", "||"),
-    "code": ("`", "`"),
-    "pre": ("```\n", "\n```"),
-}
-_ANSI_MARKS = {
-    "bold": ("\x1b[1m", "\x1b[22m"),
-    "italic": ("\x1b[3m", "\x1b[23m"),
-    "underline": ("\x1b[4m", "\x1b[24m"),
-    "strikethrough": ("\x1b[9m", "\x1b[29m"),
-    "spoiler": ("\x1b[2m", "\x1b[22m"),
-    "code": ("\x1b[2m`", "`\x1b[22m"),
-    "pre": ("\x1b[2m", "\x1b[22m"),
-    "hashtag": ("\x1b[36m", "\x1b[39m"),
-    "bot_command": ("\x1b[36m", "\x1b[39m"),
-    "url": ("\x1b[4;36m", "\x1b[24;39m"),
-    "mention": ("\x1b[36m", "\x1b[39m"),
-    "text_link": ("\x1b[4;36m", "\x1b[24;39m"),
-}
-
-
-def _code_point_offsets(text: str) -> list[int]:
-    """Map each UTF-16 offset (Telegram's unit) to a code point index."""
-    offsets = []
-    for index, ch in enumerate(text):
-        offsets.append(index)
-        if ord(ch) > 0xFFFF:
-            offsets.append(index)
-    offsets.append(len(text))
-    return offsets
-
-
-def format_text(text: str, entities: list[dict[str, Any]], *, ansi: bool) -> str:
-    """Return a message's text with its formatting shown: **bold**, _italic_, links' URLs."""
-    marks = _ANSI_MARKS if ansi else _PLAIN_MARKS
-    offsets = _code_point_offsets(text)
-    inserts: list[tuple[int, int, int, str]] = []
-    for entity in entities:
-        kind = entity.get("type", "")
-        start16, length16 = int(entity["offset"]), int(entity["length"])
-        start = offsets[min(start16, len(offsets) - 1)]
-        end = offsets[min(start16 + length16, len(offsets) - 1)]
-        opening, closing = marks.get(kind, ("", ""))
-        if kind == "text_link":
-            closing += f" ({entity.get('url', '')})"
-        if opening:
-            # Openings of outer entities first, closings of inner entities first.
-            inserts.append((start, 1, -end, opening))
-        if closing:
-            inserts.append((end, 0, -start, closing))
-    inserts.sort(key=lambda item: item[:3])
-    pieces: list[str] = []
-    position = 0
-    for index, _, _, mark in inserts:
-        pieces.append(text[position:index])
-        pieces.append(mark)
-        position = index
-    pieces.append(text[position:])
-    return "".join(pieces)
-
-
-@dataclass(frozen=True, slots=True)
-class NumberedButton:
-    """A button printed as `[n]`, and where to press it."""
-
-    chat_id: int
-    message_id: int
-    data: str
-
-
-class Transcript:
-    """Prints what the bot does in the person's chat, numbering buttons as it goes."""
-
-    def __init__(self, api: LocalBotApi, out: TextIO, *, ansi: bool) -> None:
-        self._api = api
-        self._out = out
-        self._ansi = ansi
-        self._seen = len(api.calls)
-        # Numbers grow through the session, so a number printed once keeps meaning the same
-        # button, whichever message was printed last.
-        self.buttons: dict[int, NumberedButton] = {}
-
-    def write(self, text: str = "") -> None:
-        print(text, file=self._out, flush=True)
-
-    def prompt(self) -> None:
-        print("you › ", end="", file=self._out, flush=True)
-
-    def show_new_calls(self) -> None:
-        """Print every message, edit and notice since the last call shown."""
-        calls = self._api.calls[self._seen :]
-        self._seen += len(calls)
-        for call in calls:
-            if not call.ok:
-                if call.method != "getUpdates":
-                    self.write(f"⚠️  the Bot API refused {call.method}: {call.description}")
-                continue
-            if call.method == "sendMessage":
-                self._show_message(call.result, "bot ›")
-            elif call.method in ("editMessageText", "editMessageReplyMarkup") and isinstance(
-                call.result, dict
-            ):
-                self._show_message(call.result, "bot (edited) ›")
-            elif call.method == "answerCallbackQuery" and call.params.get("text"):
-                kind = "alert" if call.params.get("show_alert") in (True, "true") else "notice"
-                self.write(f"bot ({kind}) › {call.params['text']}")
-                self.write()
-            elif call.method == "deleteMessage":
-                self.write(f"bot › (deleted message {call.params.get('message_id')})")
-                self.write()
-
-    def _show_message(self, message: dict[str, Any], who: str) -> None:
-        text = format_text(message.get("text", ""), message.get("entities", []), ansi=self._ansi)
-        lines = text.split("\n")
-        self.write(f"{who} {lines[0]}")
-        for line in lines[1:]:
-            self.write(f"{_INDENT}{line}" if line else "")
-        rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-        for row in rows:
-            labels = []
-            for button in row:
-                number = len(self.buttons) + 1
-                if "callback_data" in button:
-                    self.buttons[number] = NumberedButton(
-                        message["chat"]["id"], message["message_id"], button["callback_data"]
-                    )
-                    labels.append(f"[{number}] {button['text']}")
-                else:
-                    labels.append(f"[{button['text']}]")
-            self.write(_INDENT + "   ".join(labels))
-        self.write()
-
-
 # --- The session ------------------------------------------------------------------------------
 
 
@@ -238,13 +100,16 @@ async def settle(api: LocalBotApi, app: BotApp) -> None:
     await app.update_queue.join()
 
 
-def _banner(api: LocalBotApi, db_path: Path, loaded: int, stored: int) -> str:
-    news = f"{loaded} sample articles loaded" if loaded else "sample articles already loaded"
+def _banner(api: LocalBotApi, db_path: Path, loaded: int, stored: int, *, own: bool) -> str:
+    noun = "articles" if own else "sample articles"
+    news = f"{loaded} {noun} loaded" if loaded else f"{noun} already loaded"
     return (
         f"Digestbot sandbox: the real bot, talking to a local Telegram Bot API at {api.url}.\n"
         f"Database: {db_path} ({news}; {stored} articles in all).\n"
         "Type a command such as /start or /topic Kyiv, or a button's number to press it.\n"
-        "/quit or Ctrl-D leaves.\n"
+        "/quit or Ctrl-D leaves. Alerts and digests print as they come.\n"
+        "More articles, while this runs, from another terminal:\n"
+        f"  DATABASE_URL=sqlite:///{db_path} .venv/bin/digestbot ingest DIR\n"
     )
 
 
@@ -263,9 +128,11 @@ async def run_sandbox(
     out: TextIO,
     interactive: bool = False,
     ansi: bool = False,
+    articles: Sequence[str] = (),
 ) -> int:
     """Run the sandbox until the person quits or the input ends; return the exit status.
 
+    `articles`: files or directories stored besides the samples (see `digestbot ingest`).
     Raises storage.locks.AlreadyRunning, before touching the database, if another process
     (another sandbox, say) uses it."""
     # Whatever .env says, the sandbox never talks to Telegram nor to the real database, and
@@ -286,15 +153,27 @@ async def run_sandbox(
         api.add_chat(PERSON_ID, first_name="You")
         settings = settings.model_copy(update={"telegram_api_url": api.url})
         await db.upgrade()
-        report = await ingest(db, [str(samples_dir())], clock)
+
+        def refused(error: ArticleError) -> None:
+            print(f"refused {error}", file=out, flush=True)
+
+        report = await ingest(db, [str(samples_dir()), *articles], clock, on_refused=refused)
         async with db.transaction() as repos:
             stored = await repos.articles.count()
         app = build_application(Deps(settings=settings, db=db, clock=clock))
         async with running(app, poll_timeout=SANDBOX_POLL_TIMEOUT):
             transcript = Transcript(api, out, ansi=ansi)
-            transcript.write(_banner(api, db_path, report.new, stored))
-            await _converse(api, app, transcript, LineReader(stdin_fd), interactive=interactive)
-            await settle(api, app)
+            transcript.write(_banner(api, db_path, report.new, stored, own=bool(articles)))
+            watcher = asyncio.create_task(transcript.watch(), name="sandbox-transcript")
+            try:
+                await _converse(
+                    api, app, transcript, LineReader(stdin_fd), interactive=interactive
+                )
+                await settle(api, app)
+            finally:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
             transcript.show_new_calls()
     return 0
 
@@ -311,6 +190,7 @@ async def _converse(
         if interactive:
             transcript.prompt()
         line = await reader.readline()
+        transcript.answered()
         if line is None:
             if interactive:
                 transcript.write()

@@ -104,6 +104,8 @@ class LabelRow(Base):
     # (SQLite's only fold ASCII).
     key: Mapped[str] = mapped_column(Text, index=True)
     name: Mapped[str] = mapped_column(Text)
+    # Followed before any article carried it: no known label until one does (migration 0106).
+    provisional: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class ArticleLabelRow(Base):

@@ -23,7 +23,7 @@ from storage.dialect import (
     insert_ignoring_conflicts,
     prepare_bulk_join,
 )
-from storage.models import AlertQueueRow, ChatRow, DeliveryRow, UTCDateTime
+from storage.models import AlertQueueRow, ArticleRow, ChatRow, DeliveryRow, UTCDateTime
 from storage.schedules import due_group_filter
 
 # Every article of every digest planned in this pass, with how many of the chat's labels it
@@ -129,6 +129,25 @@ class PlanRepository:
     async def last_id(self) -> int:
         """Return the highest ledger row id so far (0 for none): rows planned later are above."""
         return int(await self._session.scalar(select(func.max(DeliveryRow.id))) or 0)
+
+    async def newest_ingested(self) -> datetime | None:
+        """Return when the newest committed article was stored (None: no article yet)."""
+        return await self._session.scalar(select(func.max(ArticleRow.ingested_at)))
+
+    async def hold_ingests(self) -> None:
+        """Wait for the ingest batches in flight to commit, and hold new ones back until this
+        transaction ends (PostgreSQL; SQLite's single writer already does so).
+
+        With `lock_for_ingest` this makes the newest committed article a safe end for a digest
+        asked for now: no article stamped before it can commit after (see delivery.planner)."""
+        if self._dialect == "postgresql":
+            await self._session.execute(text("LOCK TABLE articles IN SHARE MODE"))
+
+    async def lock_for_ingest(self) -> None:
+        """Take, before an ingest batch stamps its articles, the lock its inserts take anyway
+        (PostgreSQL), so the stamp and the commit both fall outside a `hold_ingests`."""
+        if self._dialect == "postgresql":
+            await self._session.execute(text("LOCK TABLE articles IN ROW EXCLUSIVE MODE"))
 
     async def add_digests(self, group: DueGroup, first_start: datetime, now: datetime) -> None:
         """Add a planned digest for each chat of a due group, spanning from the chat's previous

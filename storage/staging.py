@@ -99,10 +99,12 @@ async def load_stage(session: AsyncSession, staged: Staged, now: datetime) -> In
     connection = await session.connection()
     run = connection.exec_driver_sql
     stamped = sqlite_datetime(now)
-    # Labels first, in the order the job met them; a label the store has keeps its name.
+    # Labels first, in the order the job met them; a label the store has keeps its name, unless
+    # it is provisional (followed ahead of any article): then it is named as its article names it.
     await run(
         f"INSERT INTO main.labels (kind, key, name) SELECT kind, key, name FROM {STAGE}.labels"
-        " WHERE true ORDER BY n ON CONFLICT (kind, key) DO NOTHING"
+        " WHERE true ORDER BY n ON CONFLICT (kind, key) DO UPDATE"
+        " SET name = excluded.name, provisional = 0 WHERE labels.provisional"
     )
     # The articles the store lacks get the next ids, in the job's order (the lock is held).
     last = (await run("SELECT coalesce(max(id), 0) FROM main.articles")).scalar_one()

@@ -49,6 +49,7 @@ KNOWN: frozenset[tuple[str, str]] = frozenset(
         ("bot.cli.bench", "bench.delivery"),
         ("bot.cli.bench", "bench.memory"),
         ("bot.cli.bench", "bench.search"),
+        ("bot.cli.bench", "bench.interactive"),
     }
 )
 

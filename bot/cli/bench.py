@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bot.cli.common import database, positive, postgres
+from bot.cli.common import count, database, positive, postgres
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,6 +38,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     bench_memory.set_defaults(sync_handler=_bench_memory)
     _add_search(bench_commands)
+    _add_interactive(bench_commands)
 
 
 def _add_plan(bench_commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -162,4 +163,40 @@ def _bench_search(args: argparse.Namespace) -> int:
 
     return search_benchmark(
         args.count, args.database, repeat=args.repeat, scan_repeat=args.scan_repeat
+    )
+
+
+def _add_interactive(
+    bench_commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    interactive = bench_commands.add_parser(
+        "interactive",
+        help="how long people wait for /topic when many ask at once",
+        description="Start the local Bot API in its own process with Telegram's flood limits "
+        "and the bot long polling it; N people type /topic at the same moment, then press "
+        "More. Prints per round the wait from each action to the chat's last reply message "
+        "(p50, p95, max), the bound the flood budget sets, and the 429 answers.",
+    )
+    interactive.add_argument("--users", type=positive, default=20, metavar="N")
+    interactive.add_argument(
+        "--digest-chats",
+        type=count,
+        default=0,
+        metavar="N",
+        help="a digest run to N chats sends at the same time",
+    )
+    interactive.add_argument(
+        "--postgres",
+        type=postgres,
+        metavar="URL",
+        help="use a scratch PostgreSQL database on this server",
+    )
+    interactive.set_defaults(sync_handler=_bench_interactive)
+
+
+def _bench_interactive(args: argparse.Namespace) -> int:
+    from bench.interactive import interactive_benchmark  # noqa: PLC0415 - keep `--help` fast
+
+    return interactive_benchmark(
+        users=args.users, postgres_url=args.postgres, digest_chats=args.digest_chats
     )

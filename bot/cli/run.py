@@ -37,8 +37,8 @@ To get a token:
        BOT_TOKEN=123456789:AAH...
   4. Run `digestbot run` (or `make run`) again.
 
-To try the bot without a token, run `digestbot sandbox`: it starts a local Telegram Bot API
-and lets you chat with the bot in this terminal."""
+To try the bot without a token, run `make sandbox` (or `.venv/bin/digestbot sandbox`): it
+starts a local Telegram Bot API and lets you chat with the bot in this terminal."""
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -71,12 +71,14 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help=f"the sandbox's SQLite file (default: {Path('data') / 'sandbox.db'})",
     )
     sandbox.add_argument("--fresh", action="store_true", help="start from an empty database")
+    _add_articles(sandbox)
     sandbox.set_defaults(handler=_sandbox)
 
     start = commands.add_parser(
         "start",
         help="what `make run` does: the bot when BOT_TOKEN is set, else the local sandbox",
     )
+    _add_articles(start)
     start.set_defaults(handler=_start)
 
     worker = commands.add_parser(
@@ -91,6 +93,18 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "(SQLite is the single-process embedded mode). SIGINT or SIGTERM stop it cleanly.",
     )
     worker.set_defaults(handler=_worker)
+
+
+def _add_articles(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--articles",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="article files or directories (as `digestbot ingest` takes them) to store in the "
+        "sandbox's database besides the samples; may be repeated. While the sandbox runs, "
+        "`DATABASE_URL=sqlite:///data/sandbox.db digestbot ingest PATH` adds more",
+    )
 
 
 async def run_as(
@@ -195,6 +209,7 @@ async def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
         out=sys.stdout,
         interactive=sys.stdin.isatty(),
         ansi=sys.stdout.isatty() and not os.environ.get("NO_COLOR"),
+        articles=list(getattr(args, "articles", None) or ()),
     )
 
 

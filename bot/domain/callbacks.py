@@ -26,6 +26,7 @@ _ARGUMENTS: dict[Action, tuple[str, ...]] = {
     Action.TAKEAWAYS: (_ID,),
     Action.MORE: (_ID, _SMALL),
     Action.SUBSCRIBE: (_ID,),
+    Action.FOLLOW: (_ID, _ID),
     Action.UNSUBSCRIBE: (_ID,),
     Action.TOPIC: (_ID,),
     Action.ACTIVE: (),

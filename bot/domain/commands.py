@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -16,9 +16,17 @@ MAX_LABEL_LENGTH = 100
 # Suggestions closer than this (0..1, difflib's ratio with the boosts below) are offered.
 SUGGESTION_CUTOFF = 0.6
 
+# Words a command's labels are read from, and the most words one label spans: enough for ten
+# labels of a few words each, and together they bound the keys looked up to a few hundred.
+MAX_WORDS = 40
+MAX_LABEL_WORDS = 8
+
 # Labels are separated by commas, semicolons, line ends, and a '#' that starts a word: tags
 # contain spaces ("#Power grid"), so a tag runs until the next " #".
 _SEPARATORS = re.compile(r"[,;\n]|(?:^|\s)#")
+# What /subscribe and /unsubscribe also split at: a '#' between two words, as in "#Kyiv#Odesa"
+# ("C# news" keeps its '#').
+_FOLLOW_SEPARATORS = re.compile(r"[,;\n]|(?:^|\s)#|(?<=\w)#(?=\w)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +83,12 @@ def parse_labels(argument: str) -> ParsedLabels:
     )
 
 
-def _pieces(argument: str) -> list[tuple[str, bool]]:
+def _pieces(argument: str, separators: re.Pattern[str] = _SEPARATORS) -> list[tuple[str, bool]]:
     """Return the raw pieces of an argument, each with whether it was typed as a hashtag."""
     pieces: list[tuple[str, bool]] = []
     start = 0
     hashtag = False
-    for match in _SEPARATORS.finditer(argument):
+    for match in separators.finditer(argument):
         pieces.append((argument[start : match.start()], hashtag))
         hashtag = match.group().endswith("#")
         start = match.end()
@@ -89,6 +97,103 @@ def _pieces(argument: str) -> list[tuple[str, bool]]:
     return [
         (text, tagged or text.lstrip().startswith("#")) for text, tagged in pieces if text.strip()
     ]
+
+
+# --- Labels as people type them: "Kyiv Odesa", "#Kyiv#Odesa" -----------------------------
+
+
+def _word_runs(argument: str) -> tuple[list[tuple[list[str], bool]], bool]:
+    """Return each piece's words with whether it was typed as a hashtag, at most MAX_WORDS
+    words in all, and whether words were left unread."""
+    runs: list[tuple[list[str], bool]] = []
+    left = MAX_WORDS
+    for text, hashtag in _pieces(argument, _FOLLOW_SEPARATORS):
+        words = clean_label(text).split()
+        if not words:
+            continue
+        if left <= 0:
+            return runs, True
+        runs.append((words[:left], hashtag))
+        if len(words) > left:
+            return runs, True
+        left -= len(words)
+    return runs, False
+
+
+def label_candidates(argument: str) -> set[str]:
+    """Return every key a run of the argument's words could name: what split_labels may match,
+    looked up at once."""
+    keys: set[str] = set()
+    for words, _ in _word_runs(argument)[0]:
+        for start in range(len(words)):
+            for end in range(start + 1, min(len(words), start + MAX_LABEL_WORDS) + 1):
+                text = " ".join(words[start:end])
+                key = fold_label(text) if len(text) <= MAX_LABEL_LENGTH else ""
+                if key:
+                    keys.add(key)
+    return keys
+
+
+def split_labels(argument: str, known: Collection[str]) -> ParsedLabels:
+    """Split an argument into the known labels it names and the runs of words between them.
+
+    Within each piece the longest run of words that folds to a known key is a label ("Power
+    grid" stays one); the words between known labels make one label each run, as typed."""
+    labels: list[LabelRequest] = []
+    not_labels: list[str] = []
+    too_long: list[str] = []
+    runs, unread = _word_runs(argument)
+    for words, hashtag in runs:
+        found = _split_words(words, known)
+        if not any(key for _, key in found):
+            not_labels.append(" ".join(words))
+            continue
+        for index, (text, key) in enumerate(found):
+            if not key:
+                continue  # "Kyiv & Odesa": a symbol between labels only separates them
+            if len(text) > MAX_LABEL_LENGTH:
+                too_long.append(text)
+            elif all(key != label.key for label in labels):
+                # Only the first label of a piece follows the '#' the person typed.
+                labels.append(LabelRequest(text=text, key=key, hashtag=hashtag and index == 0))
+    return ParsedLabels(
+        labels=tuple(labels[:MAX_LABELS_PER_COMMAND]),
+        not_labels=tuple(not_labels),
+        too_long=tuple(too_long),
+        too_many=unread or len(labels) > MAX_LABELS_PER_COMMAND,
+    )
+
+
+def _split_words(words: Sequence[str], known: Collection[str]) -> list[tuple[str, str]]:
+    """Return (text, key) for the known labels in `words`, longest first, and the runs of
+    words between them; a run with no letter or digit has an empty key."""
+    found: list[tuple[str, str]] = []
+    unknown: list[str] = []
+    start = 0
+    while start < len(words):
+        # A label starts and ends with a word: "Kyiv &" is "Kyiv" and a separator.
+        last = min(len(words), start + MAX_LABEL_WORDS) if fold_label(words[start]) else start
+        for end in (end for end in range(last, start, -1) if fold_label(words[end - 1])):
+            key = fold_label(" ".join(words[start:end]))
+            if key in known:
+                break
+        else:
+            unknown.append(words[start])
+            start += 1
+            continue
+        if unknown:
+            found.append(_run(unknown))
+            unknown = []
+        found.append((" ".join(words[start:end]), key))
+        start = end
+    if unknown:
+        found.append(_run(unknown))
+    return found
+
+
+def _run(words: Sequence[str]) -> tuple[str, str]:
+    text = clean_label(" ".join(words))
+    return text, fold_label(text)
 
 
 # --- Which known label a request names ----------------------------------------------------

@@ -180,11 +180,18 @@ def plan_group(group: DueGroup, now: datetime, rules: PlanRules) -> GroupPlan:
 
 
 def on_demand_span(
-    through: datetime | None, now: datetime, rules: PlanRules
+    through: datetime | None, now: datetime, rules: PlanRules, newest: datetime | None = None
 ) -> tuple[datetime, datetime] | None:
     """Return the span of a digest asked for at `now` (/digest now): from the chat's previous
-    digest, or the first lookback, to now less the settle time; None when it would be empty."""
+    digest, or the first lookback, through the newest committed article `newest` (none later
+    than now), or to now less the settle time if that is later; None when it would be empty.
+
+    The settle time only keeps a scheduled digest from racing an ingest batch; the caller
+    makes `newest` safe instead (see delivery.planner), so what was ingested before the
+    command is in its digest."""
     end = due_by(now, rules)
+    if newest is not None:
+        end = max(end, min(newest, now) + timedelta.resolution)
     start = through if through is not None else end - rules.first_lookback
     return None if start >= end else (start, end)
 

@@ -82,7 +82,8 @@ def compose_digest(
     """Compose one page of the digest `delivery_id` from ranked `entries`, numbered from `first`.
 
     As many entries as fit in one message (at most `max_items`) are listed, each with a button
-    that opens its card; when more remain, a "More" button shows the rest. `total` is how many
+    that opens its card; when more remain, a "More" button shows the next page in its place,
+    and a later page has a "Back" button. `total` is how many
     entries the whole digest has; `followed` holds the folded labels the chat follows.
     """
     if first == 1:
@@ -114,7 +115,13 @@ def compose_digest(
         for offset, entry in enumerate(shown)
     ]
     laid_out = list(rows(buttons, BUTTONS_PER_ROW))
+    # Pages replace each other in one message, so a later page leads back as well as on.
+    turns: list[Button] = []
+    if first > 1:
+        back = max(first - max_items, 1)
+        turns.append(Button("◂ Back", Action.DIGEST_MORE, (delivery_id, back)))
     if remaining > 0:
-        more = Button(f"More ({remaining}) ▸", Action.DIGEST_MORE, (delivery_id, last + 1))
-        laid_out.append((more,))
+        turns.append(Button(f"More ({remaining}) ▸", Action.DIGEST_MORE, (delivery_id, last + 1)))
+    if turns:
+        laid_out.append(tuple(turns))
     return Message("\n\n".join(html_parts), tuple(laid_out))

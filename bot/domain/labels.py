@@ -59,3 +59,5 @@ class Label:
     kind: LabelKind
     key: str
     name: str
+    # Followed before any article carried it ("/subscribe #Football" ahead of the season).
+    provisional: bool = False

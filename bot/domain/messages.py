@@ -18,6 +18,7 @@ class Action(StrEnum):
     TAKEAWAYS = "tak"  # args: article id
     MORE = "more"  # args: label id, offset
     SUBSCRIBE = "sub"  # args: label id
+    FOLLOW = "fol"  # args: hashtag id, theme id; a name no article carries yet, as both kinds
     UNSUBSCRIBE = "uns"  # args: label id
     TOPIC = "top"  # args: label id
     ACTIVE = "act"  # the most active topics

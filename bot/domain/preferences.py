@@ -6,11 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
 from bot.domain.deliveries import ChatSchedule
-from bot.domain.messages import Action, Button, Message
+from bot.domain.labels import Label
+from bot.domain.messages import Action, Button, Message, rows
+from bot.domain.replies import MAX_LABEL_BUTTONS, topic_button
 from bot.domain.schedule import (
     describe_offset,
     format_minute,
     next_slot,
+    parse_digest_time,
     zone_for,
 )
 from bot.domain.text import escape, local_time
@@ -22,6 +25,8 @@ DIGEST_USAGE = (
     "/digest now sends it right away."
 )
 TIMEZONE_USAGE = "e.g. /timezone Europe/Kyiv or /timezone UTC+2"
+# What 📨 Send now answers, as a notice, when there is nothing to send.
+NOTHING_NEW_NOTICE = "📭 Nothing new on your topics."
 
 
 def _when(moment: datetime, schedule: ChatSchedule) -> str:
@@ -43,14 +48,6 @@ def next_digest(schedule: ChatSchedule, now: datetime) -> datetime | None:
     if schedule.due_at is not None and schedule.due_at > now:
         return schedule.due_at
     return next_slot(now, zone_for(schedule.timezone), schedule.digest_minute)
-
-
-def default_digest_line(default_time: str, default_zone: str) -> str:
-    """Return the sentence /start uses to state a new chat's digest."""
-    return (
-        f"📰 Every morning at {default_time} ({escape(default_zone)}) you get a digest of what "
-        "arrived on your topics; change it with /digest and /timezone."
-    )
 
 
 def digest_settings(schedule: ChatSchedule, now: datetime) -> Message:
@@ -80,11 +77,47 @@ def digest_settings(schedule: ChatSchedule, now: datetime) -> Message:
         for shown in OFFERED_TIMES
     ]
     rows = [tuple(times[:3]), tuple(times[3:])]
-    last = [Button("📨 Send now", Action.DIGEST_TIME, ("now",))]
-    if schedule.digest_enabled:
-        last.insert(0, Button("🔕 Off", Action.DIGEST_TIME, ("off",)))
-    rows.append(tuple(last))
+    off = "🔕 Off" if schedule.digest_enabled else "✓ Off"
+    rows.append(
+        (
+            Button(off, Action.DIGEST_TIME, ("off",)),
+            Button("📨 Send now", Action.DIGEST_TIME, ("now",)),
+        )
+    )
     return Message("\n".join(lines), tuple(rows))
+
+
+def digest_unchanged(schedule: ChatSchedule, choice: str) -> str | None:
+    """Return the notice for a digest button whose choice ("off" or "H:MM") is already the
+    setting, so pressing it again changes nothing; None when it is a change."""
+    if choice == "off":
+        return None if schedule.digest_enabled else "The daily digest is already off."
+    minute = parse_digest_time(choice)
+    if schedule.digest_enabled and schedule.digest_minute == minute:
+        return f"The daily digest already comes at {format_minute(minute)}."
+    return None
+
+
+def digest_changed(schedule: ChatSchedule) -> str:
+    """Return the short notice a digest button answers with once it changed the setting."""
+    if not schedule.digest_enabled:
+        return "🔕 Daily digest off."
+    return f"✅ Daily digest at {format_minute(schedule.digest_minute)}."
+
+
+def chat_settings_line(schedule: ChatSchedule) -> str:
+    """Return the sentence /start and /help use to state the chat's digest, time zone and
+    alerts as they are now."""
+    zone = escape(schedule.timezone)
+    if schedule.digest_enabled:
+        digest = (
+            f"📰 Every day at {format_minute(schedule.digest_minute)} ({zone}) you get a digest "
+            "of what arrived on your topics"
+        )
+    else:
+        digest = f"📰 Your daily digest is off (time zone {zone})"
+    alerts = "on: each new article comes as it arrives" if schedule.alerts else "off"
+    return f"{digest}; alerts are {alerts}. Change them with /digest, /timezone and /alerts."
 
 
 def digest_time_set(schedule: ChatSchedule, now: datetime) -> Message:
@@ -115,6 +148,18 @@ def nothing_new(since: datetime | None, zone: tzinfo) -> Message:
     if since is None:
         return Message("📭 Nothing new on your topics yet. Follow some with /subscribe #Kyiv.")
     return Message(f"📭 Nothing new on your topics since {local_time(since, zone)}.")
+
+
+def digest_without_subscriptions(active: Sequence[Label]) -> Message:
+    """Return the answer to /digest now in a chat that follows nothing."""
+    text = (
+        "📭 This chat follows no topic yet, so there is no digest to send. Follow one with "
+        "/subscribe, e.g. /subscribe #Kyiv"
+    )
+    if active:
+        text += "\n\nOr look at one of the active topics:"
+    buttons = [topic_button(label) for label in active[:MAX_LABEL_BUTTONS]]
+    return Message(text, rows(buttons))
 
 
 def timezone_settings(schedule: ChatSchedule, now: datetime) -> Message:
@@ -173,6 +218,21 @@ def alerts_set(on: bool) -> Message:
             "out of your digest."
         )
     return Message("🔕 Alerts off: new articles wait for your digest.")
+
+
+def alerts_unchanged(on: bool) -> str:
+    """Return the notice for an alerts button pressed when alerts already are so."""
+    return f"Alerts are already {'on' if on else 'off'}."
+
+
+def alerts_changed(on: bool) -> str:
+    """Return the short notice an alerts button answers with once it changed the setting."""
+    return "🔔 Alerts on." if on else "🔕 Alerts off."
+
+
+def timezone_unchanged(name: str) -> str:
+    """Return the notice for a time zone button pressed when the chat already uses it."""
+    return f"The time zone already is {name}."
 
 
 def alerts_usage() -> Message:

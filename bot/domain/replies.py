@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.domain.commands import MAX_LABEL_LENGTH, MAX_LABELS_PER_COMMAND, LabelRequest
+from bot.domain.commands import MAX_LABEL_LENGTH, MAX_LABELS_PER_COMMAND
 from bot.domain.labels import Label, LabelKind, hashtag_form
 from bot.domain.messages import Action, Button, Message, rows
 from bot.domain.text import clip, escape
@@ -39,7 +39,11 @@ COMMANDS: tuple[CommandInfo, ...] = (
         "subscribe",
         "Follow hashtags or themes in this chat",
         "<labels>",
-        ("/subscribe #Kyiv", "/subscribe #Kyiv #Power grid, Energy Security"),
+        (
+            "/subscribe #Kyiv",
+            "/subscribe Kyiv Odesa",
+            "/subscribe #Kyiv #Power grid, Energy Security",
+        ),
     ),
     CommandInfo(
         "unsubscribe", "Stop following hashtags or themes", "<labels>", ("/unsubscribe #Kyiv",)
@@ -75,7 +79,8 @@ def label_title(label: Label) -> str:
     return f"{label.name} (theme)"
 
 
-def _titles(labels: Sequence[Label]) -> str:
+def titles(labels: Sequence[Label]) -> str:
+    """Return labels as a reply names them, escaped and separated by commas."""
     return ", ".join(escape(label_title(label)) for label in labels)
 
 
@@ -92,25 +97,30 @@ def subscribe_button(label: Label) -> Button:
 
 def unsubscribe_button(label: Label) -> Button:
     """A button that removes a label from the chat's subscriptions."""
-    return Button(f"✖ {label.name}", Action.UNSUBSCRIBE, (label.id,))
+    return Button(f"✖ {label_title(label)}", Action.UNSUBSCRIBE, (label.id,))
 
 
 # --- /start and /help -------------------------------------------------------------------------
 
 
-def start_card(active: Sequence[Label], digest_line: str = "") -> Message:
+# How /start and /help mention that plain text is a search.
+JUST_TYPE = "or just type what you're looking for (in a private chat), e.g. power grid"
+
+
+def start_card(active: Sequence[Label], settings_line: str = "") -> Message:
     """Return the greeting: who the bot is, what to try first, and buttons for it.
 
-    `digest_line` states the daily digest a new chat gets (see preferences)."""
+    `settings_line` states the chat's digest, time zone and alerts (see preferences)."""
     text = "\n".join(
         [
             "👋 <b>Hi! I'm Digestbot.</b>",
             "I bring you the news as short cards: the key takeaways first, the full retelling "
             "one tap away, right in the same message.",
-            *([digest_line] if digest_line else []),
+            *([settings_line] if settings_line else []),
             "",
             "<b>Try first</b>",
             "• /topic Kyiv: the newest articles on a hashtag or theme",
+            f"• {escape(JUST_TYPE)}",
             "• /subscribe #Kyiv: follow a hashtag or theme in this chat",
             "• /help: every command with an example",
         ]
@@ -120,8 +130,9 @@ def start_card(active: Sequence[Label], digest_line: str = "") -> Message:
     return Message(text, tuple(laid_out))
 
 
-def help_card(commands: Sequence[CommandInfo] = COMMANDS) -> Message:
-    """Return every command with an example."""
+def help_card(settings_line: str = "", commands: Sequence[CommandInfo] = COMMANDS) -> Message:
+    """Return every command with an example, and the chat's settings (`settings_line`, see
+    preferences)."""
     lines = ["<b>What I understand</b>", ""]
     for command in commands:
         usage = f" <i>{escape(command.usage)}</i>" if command.usage else ""
@@ -129,127 +140,33 @@ def help_card(commands: Sequence[CommandInfo] = COMMANDS) -> Message:
         examples = [example for example in command.examples if example != f"/{command.name}"]
         if examples:
             lines.append(f"   e.g. {escape('  ·  '.join(examples))}")
+    lines.append(f"Or {escape(JUST_TYPE.removeprefix('or '))}.")
+    if settings_line:
+        lines += ["", settings_line]
     lines += [
         "",
         "Labels match whatever their case or separators: #Peace_talks, Peace talks and "
-        "PEACE-TALKS are the same. Several at once: separate them with # or commas.",
+        "PEACE-TALKS are the same. Several at once: separate them with spaces, # or commas.",
         "In groups, only admins change what the group follows; anyone can use /topic.",
     ]
     return Message("\n".join(lines), ((Button("🔥 Active topics", Action.ACTIVE),),))
 
 
-# --- /subscribe, /unsubscribe, /subscriptions ----------------------------------------------
+# --- What in a command's argument is no label -------------------------------------------------
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class LabelProblems:
-    """What in a command's argument could not be used, with suggestions where there are any."""
+    """What in a command's argument could not be read as a label at all."""
 
-    unknown: list[tuple[LabelRequest, list[Label]]] = field(default_factory=list)
-    ambiguous: list[tuple[LabelRequest, Label, Label]] = field(default_factory=list)
     not_labels: Sequence[str] = ()
     too_long: Sequence[str] = ()
     too_many: bool = False
 
 
-@dataclass(slots=True)
-class SubscribeReport:
-    """What /subscribe did."""
-
-    added: list[Label] = field(default_factory=list)
-    already: list[Label] = field(default_factory=list)
-    over_limit: list[Label] = field(default_factory=list)
-    problems: LabelProblems = field(default_factory=LabelProblems)
-
-
-@dataclass(slots=True)
-class UnsubscribeReport:
-    """What /unsubscribe did."""
-
-    removed: list[Label] = field(default_factory=list)
-    not_followed: list[Label] = field(default_factory=list)
-    problems: LabelProblems = field(default_factory=LabelProblems)
-    following: list[Label] = field(default_factory=list)
-
-
-def subscribe_usage(active: Sequence[Label]) -> Message:
-    """Return the answer to /subscribe without labels."""
-    text = (
-        "Which hashtag or theme should this chat follow? Put it after the command, e.g.\n"
-        "/subscribe #Kyiv\n"
-        "Several at once: /subscribe #Kyiv #Power grid, Energy Security"
-    )
-    if active:
-        text += "\n\nOr tap one of the active topics:"
-    buttons = [subscribe_button(label) for label in active[:MAX_LABEL_BUTTONS]]
-    return Message(text, rows(buttons))
-
-
-def unsubscribe_usage(following: Sequence[Label]) -> Message:
-    """Return the answer to /unsubscribe without labels."""
-    text = "Which label should this chat stop following? e.g. /unsubscribe #Kyiv"
-    if following:
-        text += "\n\nOr tap one to remove it:"
-    else:
-        text += "\n\nThis chat follows nothing yet. Try /subscribe #Kyiv"
-    return Message(text, rows([unsubscribe_button(label) for label in following]))
-
-
-def subscribe_reply(report: SubscribeReport, limit: int) -> Message:
-    """Return the answer to /subscribe: what was added, what was not and why."""
+def problem_lines(problems: LabelProblems, command: str) -> list[str]:
+    """Return a line for each kind of piece of an argument that is no label."""
     lines: list[str] = []
-    if report.added:
-        lines.append(f"✅ Subscribed to {_titles(report.added)}.")
-    if report.already:
-        lines.append(f"Already subscribed to {_titles(report.already)}.")
-    if report.over_limit:
-        lines.append(
-            f"⚠️ Not added: {_titles(report.over_limit)}. A chat follows at most {limit} "
-            "labels; remove some in /subscriptions first."
-        )
-    problem_lines, buttons = _problems(report.problems, subscribe_button, "subscribe")
-    lines += problem_lines
-    if not lines:
-        return subscribe_usage(())
-    return Message("\n".join(lines), rows(buttons))
-
-
-def unsubscribe_reply(report: UnsubscribeReport) -> Message:
-    """Return the answer to /unsubscribe."""
-    lines: list[str] = []
-    if report.removed:
-        lines.append(f"✅ Unsubscribed from {_titles(report.removed)}.")
-    if report.not_followed:
-        lines.append(f"This chat doesn't follow {_titles(report.not_followed)}.")
-    problem_lines, buttons = _problems(report.problems, unsubscribe_button, "unsubscribe")
-    lines += problem_lines
-    if (report.not_followed or report.problems.unknown) and not buttons:
-        if report.following:
-            lines.append("Tap one to remove it:")
-            buttons = [unsubscribe_button(label) for label in report.following]
-        else:
-            lines.append("This chat follows nothing yet.")
-    if not lines:
-        return unsubscribe_usage(report.following)
-    return Message("\n".join(lines), rows(buttons))
-
-
-def _problems(
-    problems: LabelProblems, make: Callable[[Label], Button], command: str
-) -> tuple[list[str], list[Button]]:
-    lines: list[str] = []
-    buttons: list[Button] = []
-    for request, tag, theme in problems.ambiguous:
-        lines.append(
-            f"❓ {quoted(request.text)} is both a hashtag and a theme. Which one do you mean?"
-        )
-        buttons += [make(tag), make(theme)]
-    for request, suggestions in problems.unknown:
-        if suggestions:
-            lines.append(f"🤷 I don't know the label {quoted(request.text)}. Did you mean:")
-            buttons += [make(label) for label in suggestions]
-        else:
-            lines.append(f"🤷 I don't know the label {quoted(request.text)}.")
     if problems.not_labels:
         shown = ", ".join(quoted(text) for text in problems.not_labels[:3])
         lines.append(
@@ -266,26 +183,13 @@ def _problems(
             f"Only the first {MAX_LABELS_PER_COMMAND} labels were read; send the rest with "
             f"another /{command}."
         )
-    return lines, buttons[:MAX_LABEL_BUTTONS]
+    return lines
 
 
 def unusable_labels(problems: LabelProblems, command: str) -> Message:
     """Return the answer to a command whose argument holds no usable label."""
-    lines, _ = _problems(problems, subscribe_button, command)
+    lines = problem_lines(problems, command)
     return Message("\n".join(lines or [f"Which label? e.g. /{command} Kyiv"]))
-
-
-def subscriptions_card(labels: Sequence[Label]) -> Message:
-    """Return the chat's subscriptions, each with a button to remove it."""
-    if not labels:
-        return Message(
-            "This chat follows nothing yet.\nTry /subscribe #Kyiv, or /topic to see what is "
-            "being written about."
-        )
-    lines = [f"📋 <b>This chat follows {len(labels)} label{'s' if len(labels) > 1 else ''}</b>"]
-    lines += [f"• {escape(label_title(label))}" for label in labels]
-    lines += ["", "Tap a button to unsubscribe."]
-    return Message("\n".join(lines), rows([unsubscribe_button(label) for label in labels]))
 
 
 # --- /topic ------------------------------------------------------------------------------------

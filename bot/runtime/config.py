@@ -84,6 +84,9 @@ class FloodSettings(BaseModel):
     rate: float = Field(25.0, ge=0, le=10_000)
     # Seconds between two messages to one chat (Telegram: about one per second); 0 = off.
     per_chat_interval: float = Field(1.0, ge=0, le=60)
+    # Messages a reply to a person may send to one chat at once (a /topic page) before the
+    # interval applies; digests and alerts keep one per interval.
+    per_chat_burst: int = Field(4, ge=1, le=100)
     # Messages per minute to one group (Telegram: 20); 0 = off.
     group_per_minute: int = Field(20, ge=0, le=10_000)
     # How often one message is retried after 429 answers before it is handed back to the
@@ -118,6 +121,16 @@ class DeliverySettings(BaseModel):
     keep_days: int = Field(30, ge=1, le=3650)
 
 
+class UpdatesSettings(BaseModel):
+    """UPDATES__*: how updates from Telegram are handled."""
+
+    model_config = ConfigDict(frozen=True)
+
+    # Updates handled at once, in order within each chat (different chats never wait for
+    # each other); a handler takes a database connection only while it reads or writes.
+    concurrency: int = Field(64, ge=1, le=10_000)
+
+
 class Settings(BaseSettings):
     """Every setting an operator can change; see the README's settings table."""
 
@@ -147,6 +160,7 @@ class Settings(BaseSettings):
     digest: DigestSettings = DigestSettings()
     flood: FloodSettings = FloodSettings()
     delivery: DeliverySettings = DeliverySettings()
+    updates: UpdatesSettings = UpdatesSettings()
 
     @field_validator("database_url")
     @classmethod

@@ -10,9 +10,14 @@ those limits and back off, the budget hands out the right to send ahead of time:
   a second after its answer, since it reached Telegram somewhere in between. The grid keeps
   the pace even; this window is the hard cap that holds whatever the network, the event loop
   or a change of `rate` does to the timing;
-- to one chat, the next message only once the previous one was answered and
-  `per_chat_interval` has passed since: Telegram counts a message when it arrives, which is
-  between our request and its answer, so spacing from the answer is always enough;
+- to one chat, a token bucket: a reply to a person (a /topic page of four messages) goes out
+  at once, up to `per_chat_burst` messages, and after a burst one message per
+  `per_chat_interval`; a pushed message (digest, alert) keeps the plain pacing: the next one
+  only once the previous one was answered and `per_chat_interval` has passed since. The
+  bucket refills only while nothing to the chat is in flight, counting from the last answer:
+  Telegram counts a message when it arrives, somewhere between our request and its answer,
+  so however the network bunches the arrivals, any stretch of them holds no more than the
+  burst plus what the bucket earned in between;
 - to one group, at most `group_per_minute` in any 61 seconds (a second of margin).
 
 Waiting sends are served by priority (`rate_limit_args`, see `bot.domain.deliveries.Priority`;
@@ -53,6 +58,8 @@ _BURST = 1
 _GROUP_WINDOW = 61.0
 # Chats remembered before idle ones are forgotten.
 _MAX_CHATS = 10_000
+# Rounding of the per-chat bucket (a token earned to within a microsecond is there).
+_EPSILON = 1e-6
 
 
 def _counts(endpoint: str) -> bool:
@@ -79,8 +86,10 @@ def window(rate: float) -> tuple[int, float]:
 
 @dataclass(slots=True)
 class _ChatState:
-    busy: bool = False
-    ready_at: float = 0.0
+    in_flight: int = 0  # granted, not yet answered
+    tokens: float = 0.0  # the bucket, as of `since`
+    since: float = 0.0  # the bucket refills from here while nothing is in flight
+    ready_at: float = 0.0  # the last answer + per_chat_interval: when a pushed message may go
     sent: deque[float] = field(default_factory=deque)  # dispatch times, groups only
 
 
@@ -110,11 +119,13 @@ class FloodBudget(BaseRateLimiter[Any]):
         *,
         rate: float = 25.0,
         per_chat_interval: float = 1.0,
+        per_chat_burst: int = 4,
         group_per_minute: int = 20,
         max_retries: int = 5,
     ) -> None:
         self.rate = rate
         self.per_chat_interval = per_chat_interval
+        self.per_chat_burst = max(per_chat_burst, 1)
         self.group_per_minute = group_per_minute
         self.max_retries = max_retries
         self.stats = FloodStats()
@@ -241,7 +252,9 @@ class FloodBudget(BaseRateLimiter[Any]):
         self._notify()
         state = self._chats.get(chat)
         if state is not None:
-            state.busy = False
+            state.in_flight = max(state.in_flight - 1, 0)
+            if state.in_flight == 0:
+                state.since = now  # the bucket refills from the last answer on
             state.ready_at = now + self.per_chat_interval
 
     def _window_open_at(self, now: float) -> float:
@@ -263,20 +276,38 @@ class FloodBudget(BaseRateLimiter[Any]):
         """Drop what is known of chats that constrain nothing any more."""
         for chat, state in list(self._chats.items()):
             if (
-                not state.busy
+                not state.in_flight
                 and state.ready_at <= now
+                and self._tokens(state, now) >= self.per_chat_burst
                 and (not state.sent or state.sent[-1] <= now - _GROUP_WINDOW)
             ):
                 del self._chats[chat]
 
+    def _tokens(self, state: _ChatState, now: float) -> float:
+        """The chat's bucket now: it refills one per interval while nothing is in flight."""
+        if state.in_flight or self.per_chat_interval <= 0:
+            return state.tokens
+        earned = (now - state.since) / self.per_chat_interval
+        return min(float(self.per_chat_burst), state.tokens + earned)
+
     def _chat_ready_at(self, waiter: _Waiter, now: float) -> float:
-        """When the waiter's chat can take its next message (inf while one is in flight)."""
+        """When the waiter's chat can take its next message (inf until an answer comes)."""
         state = self._chats.get(waiter.chat)
         if state is None:
             return now
-        if state.busy and self.per_chat_interval > 0:
-            return float("inf")
-        ready = state.ready_at if self.per_chat_interval > 0 else now
+        ready = now
+        if self.per_chat_interval > 0:
+            if waiter.priority > INTERACTIVE:
+                # Pushed: one at a time, an interval after the previous answer.
+                if state.in_flight:
+                    return float("inf")
+                ready = state.ready_at
+            else:
+                missing = 1.0 - self._tokens(state, now)
+                if missing > _EPSILON:
+                    if state.in_flight:
+                        return float("inf")  # the bucket refills once the answer comes
+                    ready = now + missing * self.per_chat_interval
         if waiter.group and self.group_per_minute > 0:
             sent = state.sent
             while sent and sent[0] <= now - _GROUP_WINDOW:
@@ -320,8 +351,10 @@ class FloodBudget(BaseRateLimiter[Any]):
         self._waiters.remove(waiter)
         state = self._chats.get(waiter.chat)
         if state is None:
-            state = self._chats[waiter.chat] = _ChatState()
-        state.busy = True
+            state = self._chats[waiter.chat] = _ChatState(tokens=self.per_chat_burst, since=now)
+        state.tokens = max(self._tokens(state, now) - 1.0, 0.0)
+        state.since = now
+        state.in_flight += 1
         self._in_flight += 1
         if waiter.group and self.group_per_minute > 0:
             state.sent.append(now)

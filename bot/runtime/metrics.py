@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -21,7 +19,6 @@ from prometheus_client import (
     ProcessCollector,
 )
 from telegram import Update
-from telegram.ext import SimpleUpdateProcessor
 
 REGISTRY = CollectorRegistry()
 ProcessCollector(registry=REGISTRY)
@@ -221,14 +218,6 @@ def update_kind(update: object) -> str:
     return "other"
 
 
-class TimedUpdateProcessor(SimpleUpdateProcessor):
-    """PTB's default update processor that also times each update, whichever way it came."""
-
-    __slots__ = ()
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        started = time.perf_counter()
-        try:
-            await coroutine
-        finally:
-            UPDATE_SECONDS.labels(update_kind(update)).observe(time.perf_counter() - started)
+def update_handled(update: object, seconds: float) -> None:
+    """Record how long handling one update took (see bot.runtime.updates)."""
+    UPDATE_SECONDS.labels(update_kind(update)).observe(max(0.0, seconds))

@@ -28,7 +28,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--flood",
         choices=("off", "telegram"),
         default="off",
-        help="enforce Telegram's flood limits (30/s, 1/s per chat, 20/min per group)",
+        help="enforce Telegram's flood limits (30/s; 1/s per chat after a burst of 4; 20/min per "
+        "group)",
     )
     parser.add_argument(
         "--chat", type=int, action="append", default=[], help="a private chat to know at start"

@@ -1680,7 +1680,9 @@ class LocalBotApi:
                 raise TypeError("the body must be a JSON object of keyword arguments")
             result: Any
             if action == "calls":
-                result = [dataclasses.asdict(call) for call in self.calls]
+                # `since`: only the calls after the first `since`, for readers that poll.
+                since = int(kwargs.get("since", 0))
+                result = [dataclasses.asdict(call) for call in self.calls[since:]]
             elif action == "messages":
                 chat_id = int(kwargs.get("chat_id", request.query.get("chat_id", 0)))
                 result = [dataclasses.asdict(m) for m in self.messages(chat_id)]

@@ -150,7 +150,7 @@ async def test_sandbox_prints_the_conversation(tmp_path: Path, sqlite_template: 
         "(there is no button [99]; the last one is [19])",
         "you › /subscriptions",
         "bot › 📋 **This chat follows 1 label**",
-        "✖ Kyiv",
+        "✖ #Kyiv",
     ]
     position = 0
     for piece in expected_in_order:

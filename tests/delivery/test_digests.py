@@ -105,10 +105,44 @@ async def test_more_shows_the_rest_of_a_long_digest(bot: Bot) -> None:
     assert titles_in(digest) == [f"Story {n:02d}" for n in range(13, 3, -1)]
     assert "…and 4 more: tap More." in digest.text
     assert digest.buttons()[-1]["text"] == "More (4) ▸"
-    _, (page,) = await bot.press(digest, text="More (4) ▸")
+    _, new = await bot.press(digest, text="More (4) ▸")
+    # The next page takes the first one's place: nothing new is posted.
+    assert new == []
+    page = bot.current(digest)
     assert page.text.startswith("📰 Your digest, continued (11–14 of 14)")
     assert titles_in(page) == ["Story 03", "Story 02", "Story 01", "Story 00"]
-    assert [b["text"] for b in page.buttons()] == ["11", "12", "13", "14"]
+    assert [b["text"] for b in page.buttons()] == ["11", "12", "13", "14", "◂ Back"]
+    _, new = await bot.press(page, text="◂ Back")
+    assert new == []
+    assert bot.current(digest).text == digest.text
+    assert bot.current(digest).buttons()[-1]["text"] == "More (4) ▸"
+
+
+async def test_the_digests_more_cannot_repeat(bot: Bot) -> None:
+    await bot.chat(ALICE, ["Kyiv"])
+    await bot.tick()
+    for number in range(12):
+        await bot.ingest(
+            article(f"Story {number:02d}", "Kyiv"), at=MON_SLOT - timedelta(hours=12 - number)
+        )
+    bot.clock.set(MON_SLOT)
+    await bot.tick()
+    (digest,) = bot.digests(ALICE)
+    # Pressed twice before the first press is answered, as a quick double tap does.
+    taps = [
+        bot.api.press_button(ALICE, digest.message_id, text="More (2) ▸", deliver=False)
+        for _ in range(2)
+    ]
+    for tap in taps:
+        await bot.deliver_update(tap)
+    answers = [bot.api.callback_answer(tap["callback_query"]["id"]) for tap in taps]
+    assert answers[1] is not None
+    assert answers[1]["text"] == "This page is already shown."
+    assert bot.digests(ALICE) == [bot.current(digest)]
+    page = bot.current(digest)
+    assert titles_in(page) == ["Story 01", "Story 00"]
+    # The page shown has no More: there is nothing further to press.
+    assert "More (2) ▸" not in [b["text"] for b in page.buttons()]
 
 
 async def test_the_ledger_forgets_old_digests_and_keeps_recent_ones(bot: Bot) -> None:
@@ -137,8 +171,9 @@ async def test_the_ledger_forgets_old_digests_and_keeps_recent_ones(bot: Bot) ->
     assert answer is not None
     assert answer["text"] == "That is all there was in this digest."
     assert new == []
-    _, (page,) = await bot.press(recent, text="More (2) ▸")
-    assert titles_in(page) == ["Recent 01", "Recent 00"]
+    _, new = await bot.press(recent, text="More (2) ▸")
+    assert new == []
+    assert titles_in(bot.current(recent)) == ["Recent 01", "Recent 00"]
     async with bot.db.read() as repos:
         states = await repos.ledger.states(ALICE)
     assert states == {"sent": 1}
@@ -283,3 +318,48 @@ async def test_a_setting_sends_nothing_new_instead_of_silence(bot: Bot) -> None:
     await bot.tick()
     (message,) = bot.pushed(ALICE)
     assert message.text == "📭 Nothing new on your topics since Sun 22 Nov, 08:00."
+
+
+@pytest.mark.settings(digest={"settle_seconds": 10})
+async def test_digest_now_right_after_an_ingest_includes_the_fresh_article(bot: Bot) -> None:
+    await bot.chat(ALICE, ["Kyiv"])
+    await bot.tick()
+    bot.clock.set(MON_SLOT - timedelta(hours=1))
+    # Ingested this very second: a scheduled digest would wait out DIGEST__SETTLE_SECONDS.
+    await bot.ingest(article("Fresh news", "Kyiv"))
+    (digest,) = await bot.send("/digest now")
+    assert titles_in(digest) == ["Fresh news"]
+    # Asked again: it is not repeated, and nor is it in the next digest or an alert.
+    (reply,) = await bot.send("/digest now")
+    assert reply.text.startswith("📭 Nothing new on your topics since")
+    bot.clock.advance(seconds=5)
+    await bot.ingest(article("Later news", "Kyiv"))
+    bot.clock.set(TUE_SLOT + timedelta(seconds=10))
+    await bot.tick()
+    assert [titles_in(d) for d in bot.digests(ALICE)] == [["Fresh news"], ["Later news"]]
+
+
+@pytest.mark.settings(digest={"settle_seconds": 10})
+async def test_the_scheduled_digest_still_waits_out_the_settle_time(bot: Bot) -> None:
+    await bot.chat(ALICE, ["Kyiv"])
+    await bot.tick()
+    bot.clock.set(MON_SLOT + timedelta(seconds=10))
+    await bot.ingest(article("Just in", "Kyiv"), at=MON_SLOT - timedelta(seconds=1))
+    await bot.tick()
+    assert titles_in(bot.digests(ALICE)[-1]) == ["Just in"]
+
+
+async def test_digest_now_without_subscriptions_points_to_subscribe(bot: Bot) -> None:
+    await bot.ingest(article("Grid news", "Kyiv"), at=MON_SLOT - timedelta(hours=2))
+    bot.clock.set(MON_SLOT - timedelta(hours=1))
+    (reply,) = await bot.send("/digest now")
+    assert reply.text == (
+        "📭 This chat follows no topic yet, so there is no digest to send. Follow one with "
+        "/subscribe, e.g. /subscribe #Kyiv\n\nOr look at one of the active topics:"
+    )
+    assert [b["text"] for b in reply.buttons()] == ["🔎 #Kyiv"]
+    _, (card,) = await bot.press(reply, text="🔎 #Kyiv")
+    assert "Grid news" in card.text
+    # It did not count as the day's digest.
+    async with bot.db.read() as repos:
+        assert await repos.ledger.states(ALICE) == {}

@@ -101,6 +101,27 @@ def test_a_digest_on_demand_spans_from_the_previous_one(
     assert on_demand_span(through, now, RULES) == span
 
 
+TICK = timedelta.resolution
+
+
+@pytest.mark.parametrize(
+    ("newest", "end"),
+    [
+        # Stored a moment ago: in the digest, whatever the settle time.
+        (SLOT + timedelta(hours=3, seconds=-1), SLOT + timedelta(hours=3, seconds=-1) + TICK),
+        (SLOT + timedelta(hours=3), SLOT + timedelta(hours=3) + TICK),
+        # Stamped later than now (another clock): up to now only.
+        (SLOT + timedelta(hours=4), SLOT + timedelta(hours=3) + TICK),
+        # Older than the settle time: the span still reaches now less the settle time.
+        (SLOT + timedelta(hours=1), SLOT + timedelta(hours=3, seconds=-60)),
+    ],
+)
+def test_a_digest_on_demand_ends_after_the_newest_committed_article(
+    newest: datetime, end: datetime
+) -> None:
+    assert on_demand_span(SLOT, SLOT + timedelta(hours=3), RULES, newest) == (SLOT, end)
+
+
 def test_a_slot_is_due_once_the_settle_time_has_passed() -> None:
     assert due_by(SLOT, RULES) == SLOT - timedelta(seconds=60)
 

@@ -265,3 +265,13 @@ def test_any_digest_page_fits_one_telegram_message(
     assert [b.args for b in opened(message)] == [(e.article_id,) for e in entries[:shown]]
     # There are always more (total exceeds the entries given), so always a More button.
     assert message.buttons[-1][0].action is Action.DIGEST_MORE
+
+
+def test_a_later_page_leads_back_as_well_as_on() -> None:
+    entries = [entry(n) for n in range(1, 31)]
+    page = compose(entries[10:20], total=30, since=SINCE, zone=UTC, first=11, max_items=10)
+    (back, more) = page.buttons[-1]
+    assert (back.text, back.args) == ("◂ Back", (DELIVERY, 1))
+    assert (more.text, more.args) == ("More (10) ▸", (DELIVERY, 21))
+    first = compose(entries, total=30, since=SINCE, zone=UTC)
+    assert [b.text for b in first.buttons[-1]] == ["More (20) ▸"]

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from bot.domain.callbacks import encode
+from bot.domain.commands import MAX_LABELS_PER_COMMAND, LabelRequest
 from bot.domain.labels import Label, LabelKind
 from bot.domain.replies import (
     COMMANDS,
     help_card,
     label_title,
     quoted,
-    subscriptions_card,
     topic_name,
 )
+from bot.domain.subscriptions import (
+    FOLLOW_NAME_LIMIT,
+    Question,
+    SubscribeReport,
+    subscribe_reply,
+    subscriptions_card,
+)
+from bot.domain.text import utf16_len
 
 TAG = Label(1, LabelKind.TAG, "energy_security", "Energy Security")
 THEME = Label(2, LabelKind.THEME, "energy_security", "Energy Security")
@@ -36,10 +45,30 @@ def test_help_names_every_command() -> None:
         assert command.summary in text
 
 
-def test_subscriptions_have_one_remove_button_each() -> None:
+def test_subscriptions_have_one_remove_button_each_told_apart_by_kind() -> None:
     card = subscriptions_card([TAG, THEME])
     assert [b.text for row in card.buttons for b in row] == [
-        "✖ Energy Security",
-        "✖ Energy Security",
+        "✖ #Energy_Security",
+        "✖ Energy Security (theme)",
     ]
     assert [b.args for row in card.buttons for b in row] == [(1,), (2,)]
+
+
+def test_a_reply_about_ten_long_labels_stays_within_telegrams_limits() -> None:
+    report = SubscribeReport()
+    for n in range(MAX_LABELS_PER_COMMAND):
+        text = f"<b>{n}</b> " + "word " * 19
+        request = LabelRequest(text=text.strip(), key=f"k{n}", hashtag=n % 2 == 0)
+        tag = Label(10 * n, LabelKind.TAG, f"k{n}", text.strip(), provisional=True)
+        theme = Label(10 * n + 1, LabelKind.THEME, f"k{n}", text.strip(), provisional=True)
+        new = (tag,) if request.hashtag else (tag, theme)
+        report.questions.append(Question(request, (TAG, THEME), new=new))
+    reply = subscribe_reply(report, 50)
+    assert utf16_len(reply.text) <= 4096
+    assert "<b>" not in reply.text  # what people typed is escaped
+    assert len(reply.buttons) == MAX_LABELS_PER_COMMAND
+    for row in reply.buttons:
+        assert len(row) == 3
+        assert len(row[-1].text) <= len("✓ Follow ") + FOLLOW_NAME_LIMIT
+        for button in row:
+            encode(button)

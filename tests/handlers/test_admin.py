@@ -21,14 +21,15 @@ from tests.driver import bot_settings, driving
 from tests.handlers.conftest import ADMIN, ALICE, TOKEN, Chat
 from tests.seeding import add_deliveries
 
-ARTICLES = Path(__file__).parent.parent / "data" / "articles"
+DATA = Path(__file__).parent.parent / "data" / "articles"
+ARTICLES = [DATA / "danube-grain-barges.txt", DATA / "articles.jsonl"]
 PERSON = ALICE
 GROUP = -5001
 GONE = 3003
 
 
 async def seed(db: Database) -> None:
-    await ingest(db, [str(ARTICLES)], lambda: FIXED_NOW)
+    await ingest(db, [str(path) for path in ARTICLES], lambda: FIXED_NOW)
     async with db.transaction() as repos:
         for chat_id, kind in ((ADMIN, "private"), (PERSON, "private"), (GROUP, "group")):
             await repos.chats.ensure(chat_id, kind, None, FIXED_NOW)

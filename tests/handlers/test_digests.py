@@ -40,9 +40,59 @@ async def test_digest_alone_shows_the_setting_with_buttons(bot: Bot) -> None:
         "🔕 Off",
         "📨 Send now",
     ]
-    _, (answer,) = await bot.press(reply, text="09:00")
-    assert answer.text.startswith("✅ Your daily digest comes at 09:00 (Europe/Kyiv).")
+    answer, new = await bot.press(reply, text="09:00")
+    # The panel itself shows the new setting; nothing new is posted.
+    assert new == []
+    assert answer is not None
+    assert answer["text"] == "✅ Daily digest at 09:00."
+    panel = bot.current(reply)
+    assert panel.text.splitlines()[:3] == [
+        "📰 Daily digest at 09:00 local time.",
+        "Time zone: Europe/Kyiv (UTC+02:00, now 10:00).",
+        "Next digest: Tue 24 Nov, 09:00.",
+    ]
+    assert buttons(panel)[:3] == ["07:00", "08:00", "✓ 09:00"]
     assert (await schedule(bot)).digest_minute == 9 * 60
+
+
+async def test_pressing_off_twice_edits_the_panel_and_sends_nothing_new(bot: Bot) -> None:
+    (panel,) = await bot.send("/digest")
+    answer, new = await bot.press(panel, text="🔕 Off")
+    assert new == []
+    assert answer is not None
+    assert answer["text"] == "🔕 Daily digest off."
+    shown = bot.current(panel)
+    assert shown.text.startswith("📰 Daily digest: off.")
+    assert "✓ 08:00" not in buttons(shown)
+    assert buttons(shown)[-2:] == ["✓ Off", "📨 Send now"]
+    # The same button again: a notice, the panel stays, nothing is sent.
+    answer, new = await bot.press(shown, data="dg:t:off")
+    assert new == []
+    assert answer is not None
+    assert answer["text"] == "The daily digest is already off."
+    assert bot.current(panel).text == shown.text
+    assert not (await schedule(bot)).digest_enabled
+    # Back on from the same panel.
+    answer, new = await bot.press(shown, text="07:00")
+    assert new == []
+    assert buttons(bot.current(panel))[0] == "✓ 07:00"
+
+
+async def test_a_double_tap_on_off_changes_the_setting_once(bot: Bot) -> None:
+    (panel,) = await bot.send("/digest")
+    taps = [
+        bot.api.press_button(ALICE, panel.message_id, text="🔕 Off", deliver=False)
+        for _ in range(2)
+    ]
+    for tap in taps:
+        await bot.deliver_update(tap)
+    answers = [bot.api.callback_answer(tap["callback_query"]["id"]) for tap in taps]
+    assert [a["text"] if a else None for a in answers] == [
+        "🔕 Daily digest off.",
+        "The daily digest is already off.",
+    ]
+    assert len(bot.pushed(ALICE)) == 1
+    assert len(bot.api.calls_to("editMessageText")) == 1
 
 
 async def test_digest_time_off_and_on_again(bot: Bot) -> None:
@@ -79,6 +129,12 @@ async def test_the_send_now_button_sends_the_digest(bot: Bot) -> None:
     (settings,) = await bot.send("/digest")
     _, new = await bot.press(settings, text="📨 Send now")
     assert [titles_in(m) for m in new] == [["Fresh"]]
+    # The panel now shows tomorrow's digest; pressed again, a notice and nothing sent.
+    assert "Next digest: Tue 24 Nov, 08:00." in bot.current(settings).text
+    answer, new = await bot.press(settings, text="📨 Send now")
+    assert new == []
+    assert answer is not None
+    assert answer["text"] == "📭 Nothing new on your topics."
 
 
 async def test_timezone_suggests_for_near_misses_and_accepts_offsets(bot: Bot) -> None:
@@ -86,8 +142,12 @@ async def test_timezone_suggests_for_near_misses_and_accepts_offsets(bot: Bot) -
     (reply,) = await bot.send("/timezone Kiev")
     assert reply.text == "🤷 I don't know the time zone “Kiev”. Did you mean:"
     assert buttons(reply) == ["Europe/Kyiv"]
-    _, (answer,) = await bot.press(reply, text="Europe/Kyiv")
+    _, new = await bot.press(reply, text="Europe/Kyiv")
+    # The suggestions become the answer: no button is left to press again.
+    assert new == []
+    answer = bot.current(reply)
     assert answer.text.startswith("✅ Time zone set to Europe/Kyiv (UTC+02:00, now 02:00).")
+    assert answer.buttons() == []
     (reply,) = await bot.send("/timezone America/New_York")
     assert reply.text == (
         "✅ Time zone set to America/New_York (UTC-05:00, now 19:00).\n"
@@ -107,9 +167,20 @@ async def test_timezone_suggests_for_near_misses_and_accepts_offsets(bot: Bot) -
 async def test_alerts_on_and_off(bot: Bot) -> None:
     (reply,) = await bot.send("/alerts")
     assert reply.text.startswith("🔕 Alerts are off")
-    _, (answer,) = await bot.press(reply, text="🔔 Turn on")
-    assert answer.text.startswith("🔔 Alerts on")
+    answer, new = await bot.press(reply, text="🔔 Turn on")
+    assert new == []
+    assert answer is not None
+    assert answer["text"] == "🔔 Alerts on."
+    panel = bot.current(reply)
+    assert panel.text.startswith("🔔 Alerts are on")
+    assert buttons(panel) == ["🔕 Turn off"]
     assert (await schedule(bot)).alerts
+    # An older panel's "Turn on" changes nothing more.
+    (older,) = [m for m in bot.api.messages(ALICE) if m.message_id == reply.message_id]
+    answer, new = await bot.press(older, text="🔕 Turn off")
+    assert answer is not None
+    assert answer["text"] == "🔕 Alerts off."
+    (reply,) = await bot.send("/alerts on")
     (reply,) = await bot.send("/alerts off")
     assert reply.text == "🔕 Alerts off: new articles wait for your digest."
     (reply,) = await bot.send("/alerts maybe")
@@ -137,9 +208,31 @@ async def test_in_a_group_only_admins_change_the_digest(bot: Bot) -> None:
 async def test_start_states_the_morning_digest_and_help_lists_the_commands(bot: Bot) -> None:
     (greeting,) = await bot.send("/start")
     assert (
-        "📰 Every morning at 08:00 (Europe/Kyiv) you get a digest of what arrived on your "
-        "topics; change it with /digest and /timezone." in greeting.text
+        "📰 Every day at 08:00 (Europe/Kyiv) you get a digest of what arrived on your topics; "
+        "alerts are off. Change them with /digest, /timezone and /alerts." in greeting.text
     )
+    assert "or just type what you're looking for" in greeting.text
     (help_text,) = await bot.send("/help")
-    for command in ("/digest", "/timezone", "/alerts"):
+    for command in ("/topic", "/subscribe", "/unsubscribe", "/subscriptions", "/digest"):
         assert command in help_text.text
+    for command in ("/timezone", "/alerts", "/start", "/help"):
+        assert command in help_text.text
+    assert "Or just type what you're looking for" in help_text.text
+
+
+async def test_start_and_help_state_the_chats_real_settings(bot: Bot) -> None:
+    await bot.send("/timezone America/New_York")
+    await bot.send("/digest off")
+    await bot.send("/alerts on")
+    (greeting,) = await bot.send("/start")
+    expected = (
+        "📰 Your daily digest is off (time zone America/New_York); alerts are on: each new "
+        "article comes as it arrives. Change them with /digest, /timezone and /alerts."
+    )
+    assert expected in greeting.text
+    assert "08:00" not in greeting.text
+    (help_text,) = await bot.send("/help")
+    assert expected in help_text.text
+    await bot.send("/digest 07:30")
+    (greeting,) = await bot.send("/start")
+    assert "📰 Every day at 07:30 (America/New_York) you get a digest" in greeting.text

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from sandbox.localapi import StoredMessage
 from tests.conftest import FIXED_NOW
 from tests.handlers.conftest import ALICE, Chat, buttons, callback_data, sqlite_only
+
+
+def rows_of(message: StoredMessage) -> list[list[str]]:
+    """The texts of a message's buttons, row by row."""
+    return [[button["text"] for button in row] for row in message.reply_markup]
 
 
 async def subscriptions_text(chat: Chat) -> str:
@@ -22,7 +28,7 @@ async def test_subscribe_to_tags_and_themes_several_at_once(samples: Chat) -> No
         "• #Power_grid",
         "• Diplomacy (theme)",
     ]
-    assert buttons(listing) == ["✖ Kyiv", "✖ Power grid", "✖ Diplomacy"]
+    assert buttons(listing) == ["✖ #Kyiv", "✖ #Power_grid", "✖ Diplomacy (theme)"]
     assert all(data.startswith("uns:") for data in callback_data(listing))
 
 
@@ -44,10 +50,16 @@ async def test_cyrillic_label(samples: Chat) -> None:
 async def test_unknown_label_offers_the_closest_as_buttons(samples: Chat) -> None:
     (reply,) = await samples.send("/subscribe Kiev, #Power grd")
     assert reply.text.splitlines() == [
-        "🤷 I don't know the label “Kiev”. Did you mean:",
-        "🤷 I don't know the label “Power grd”. Did you mean:",
+        "🤷 I don't know the label “Kiev”. Did you mean #Kyiv? Or follow it anyway: I'll "
+        "include its articles when they come.",
+        "🤷 I don't know the label #Power_grd. Did you mean #Power_grid? Or follow it anyway: "
+        "I'll include its articles when they come.",
     ]
-    assert buttons(reply)[:2] == ["➕ #Kyiv", "➕ #Power_grid"]
+    # A row of buttons per label, in the order of the lines.
+    assert rows_of(reply) == [
+        ["➕ #Kyiv", "✓ Follow Kiev"],
+        ["➕ #Power_grid", "✓ Follow #Power_grd"],
+    ]
     answer, new = await samples.press(reply, text="➕ #Kyiv")
     assert answer is not None
     assert answer["text"] == "Subscribed to #Kyiv"
@@ -58,10 +70,13 @@ async def test_unknown_label_offers_the_closest_as_buttons(samples: Chat) -> Non
     assert "• #Kyiv" in await subscriptions_text(samples)
 
 
-async def test_nothing_close_says_so(samples: Chat) -> None:
+async def test_nothing_close_offers_to_follow_it_as_typed(samples: Chat) -> None:
     (reply,) = await samples.send("/subscribe Quantum chromodynamics")
-    assert reply.text == "🤷 I don't know the label “Quantum chromodynamics”."
-    assert reply.buttons() == []
+    assert reply.text == (
+        "🆕 No articles on “Quantum chromodynamics” yet. Follow it? "
+        "I'll include them when they come."
+    )
+    assert buttons(reply) == ["✓ Follow Quantum chromodynamics"]
 
 
 async def test_a_label_that_is_both_a_tag_and_a_theme_asks_which(samples: Chat) -> None:
@@ -83,11 +98,11 @@ async def test_unsubscribe(samples: Chat) -> None:
     assert reply.text == "✅ Unsubscribed from #Kyiv."
     (reply,) = await samples.send("/unsubscribe #Kyiv")
     assert reply.text.splitlines() == ["This chat doesn't follow #Kyiv.", "Tap one to remove it:"]
-    assert buttons(reply) == ["✖ Power grid"]
+    assert buttons(reply) == ["✖ #Power_grid"]
     (reply,) = await samples.send("/unsubscribe Pwer grid")
-    assert reply.text == "🤷 I don't know the label “Pwer grid”. Did you mean:"
-    assert buttons(reply) == ["✖ Power grid"]
-    await samples.press(reply, text="✖ Power grid")
+    assert reply.text == "🤷 I don't know the label “Pwer grid”. Did you mean #Power_grid?"
+    assert buttons(reply) == ["✖ #Power_grid"]
+    await samples.press(reply, text="✖ #Power_grid")
     assert await subscriptions_text(samples) == (
         "This chat follows nothing yet.\n"
         "Try /subscribe #Kyiv, or /topic to see what is being written about."
@@ -97,14 +112,14 @@ async def test_unsubscribe(samples: Chat) -> None:
 async def test_remove_buttons_update_the_list_in_place(samples: Chat) -> None:
     await samples.send("/subscribe #Kyiv, War")
     (listing,) = await samples.send("/subscriptions")
-    answer, new = await samples.press(listing, text="✖ Kyiv")
+    answer, new = await samples.press(listing, text="✖ #Kyiv")
     assert answer is not None
     assert answer["text"] == "Unsubscribed from #Kyiv"
     assert new == []
     now = samples.current(listing)
     assert now.text.splitlines()[:2] == ["📋 This chat follows 1 label", "• War (theme)"]
-    assert buttons(now) == ["✖ War"]
-    await samples.press(now, text="✖ War")
+    assert buttons(now) == ["✖ War (theme)"]
+    await samples.press(now, text="✖ War (theme)")
     assert samples.current(listing).text.startswith("This chat follows nothing yet.")
     assert samples.current(listing).buttons() == []
 
@@ -118,7 +133,7 @@ async def test_missing_arguments_show_usage_with_an_example(samples: Chat) -> No
     assert [m.text for m in new] == ["✅ Subscribed to #Kyiv."]
     (reply,) = await samples.send("/unsubscribe")
     assert reply.text.startswith("Which label should this chat stop following?")
-    assert buttons(reply) == ["✖ Kyiv"]
+    assert buttons(reply) == ["✖ #Kyiv"]
 
 
 @sqlite_only

@@ -1,125 +1,142 @@
-"""The flood budget on its own, in front of the local Bot API: replies jump the queue, no
-second holds more than the rate, and a 429 that comes anyway pauses all sending."""
+"""The per-chat burst: a reply of a few messages passes Telegram's limits at once, a flood is
+refused with 429, and pushed messages keep one per interval."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
-from typing import Any
+from collections.abc import AsyncIterator
 
 import pytest
-from telegram.ext import ExtBot
+import telegram
+from telegram import Update
+from telegram.error import RetryAfter
 
-from bot.runtime.flood import FloodBudget, _ChatState, _Waiter
-from sandbox.localapi import LocalBotApi
-from tests.driver import TOKEN
+from bot.app import build_application
+from bot.domain.articles import Article
+from bot.runtime.deps import Deps
+from bot.runtime.flood import FloodBudget, _Waiter
+from sandbox.localapi import FloodLimits, LocalBotApi
+from storage.database import Database
+from tests.conftest import FIXED_NOW
+from tests.runtime.conftest import TOKEN, make_settings
 
-pytestmark = pytest.mark.usefixtures("ptb_timedelta")
+ANNA = 3001
+PAGE = 4  # three cards and the "More" under them
 
 
-@asynccontextmanager
-async def budgeted(
-    chats: Iterable[int], **limits: Any
-) -> AsyncIterator[tuple[LocalBotApi, FloodBudget, ExtBot[Any]]]:
-    """A bot behind a FloodBudget (no limits but `limits`), and the local Bot API with
-    `chats`."""
-    async with LocalBotApi(TOKEN) as api:
-        for chat_id in chats:
-            api.add_chat(chat_id)
-        budget = FloodBudget(
-            **{"rate": 0, "per_chat_interval": 0, "group_per_minute": 0, **limits}
+@pytest.fixture(autouse=True)
+def _timedelta_retry_after(monkeypatch: pytest.MonkeyPatch) -> None:
+    # PTB 22 warns about int retry_after unless the timedelta behaviour is switched on.
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+
+
+@pytest.fixture
+async def strict_api() -> AsyncIterator[LocalBotApi]:
+    # Telegram's limits: 30/s, one a second per chat after a short burst, 20/min per group.
+    async with LocalBotApi(TOKEN, flood=FloodLimits.telegram()) as server:
+        server.add_chat(ANNA)
+        yield server
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_a_page_of_four_messages_goes_out_at_once(
+    strict_api: LocalBotApi, db_url: str
+) -> None:
+    api = strict_api
+    db = Database(db_url)
+    async with db.transaction() as repos:
+        articles = [
+            Article(title=f"Kyiv: story {n}", tags=("Kyiv",), takeaways=("T.",), retelling=("R.",))
+            for n in range(5)
+        ]
+        await repos.articles.add_many(articles, FIXED_NOW)
+    # After a burst a chat gets one message a minute: only a burst sends a page in time.
+    flood = {"rate": 25, "per_chat_interval": 60, "per_chat_burst": 4, "group_per_minute": 20}
+    app = build_application(
+        Deps(settings=make_settings(db_url, api, flood=flood), db=db, clock=lambda: FIXED_NOW)
+    )
+    async with app, asyncio.timeout(30):
+        update = api.send_text(ANNA, "/topic Kyiv", deliver=False)
+        await app.process_update(Update.de_json(update, app.bot))
+    await db.dispose()
+    sent = api.calls_to("sendMessage", ANNA)
+    assert len(sent) == PAGE
+    assert all(call.ok for call in sent)
+    assert api.too_many_requests == 0
+
+
+async def test_a_flood_to_one_chat_is_refused_with_429(strict_api: LocalBotApi) -> None:
+    api = strict_api
+    async with telegram.Bot(TOKEN, base_url=api.base_url) as bot:
+        # No budget: eight at once, as a bot that ignores the limits would.
+        results = await asyncio.gather(
+            *(bot.send_message(ANNA, f"message {n}") for n in range(8)), return_exceptions=True
         )
-        async with ExtBot(TOKEN, base_url=api.base_url, rate_limiter=budget) as bot:
-            yield api, budget, bot
+    refused = [result for result in results if isinstance(result, RetryAfter)]
+    assert len(results) - len(refused) == 4  # the burst
+    assert refused
 
 
-async def _send(bot: ExtBot[Any], chat_id: int, priority: int | None) -> None:
-    await bot.send_message(chat_id, f"to {chat_id}", rate_limit_args=priority)
+def _waiter(priority: int, chat: int, loop: asyncio.AbstractEventLoop) -> _Waiter:
+    return _Waiter(priority, 0, chat, False, loop.create_future())
 
 
-async def test_interactive_replies_go_before_queued_bulk_sends() -> None:
-    async with budgeted(range(1, 13), rate=20) as (api, _, bot):
-        bulk = [asyncio.create_task(_send(bot, chat_id, 2)) for chat_id in range(1, 11)]
-        await api.wait_for(lambda a: len(a.calls_to("sendMessage")) >= 2)
-        await asyncio.gather(_send(bot, 11, None), _send(bot, 12, 1))
-        await asyncio.gather(*bulk)
-    order = [call.params["chat_id"] for call in api.calls_to("sendMessage")]
-    # The interactive reply first, then the alert, ahead of the digests still waiting.
-    assert order.index(11) < order.index(12) < order.index(10)
-    assert order.index(11) <= 4
-
-
-async def test_no_second_as_telegram_counts_them_holds_more_than_the_rate() -> None:
-    # The first sends are held up on the way (a slow network, a busy event loop) and reach
-    # the server together with the ones after them: paced sends alone would show up as a
-    # burst there. The budget counts a message until a second after its answer instead.
-    rate = 10
-    async with budgeted(range(1, 31), rate=rate) as (api, _, bot):
-        api.set_delay("sendMessage", 0.8)
-        sends = [asyncio.create_task(_send(bot, chat_id, 2)) for chat_id in range(1, 31)]
-        await asyncio.sleep(0.5)
-        api.set_delay("sendMessage", None)
-        await asyncio.gather(*sends)
-    arrivals = sorted(call.at for call in api.calls_to("sendMessage"))
-    assert len(arrivals) == 30
-    most = max(sum(1 for other in arrivals if start <= other < start + 1.0) for start in arrivals)
-    assert most <= rate
-
-
-async def test_a_429_pauses_all_sending_then_retries() -> None:
-    async with budgeted([1, 2]) as (api, budget, bot):
-        api.fail_next("sendMessage", 429, retry_after=1, chat_id=1)
-        first = asyncio.create_task(_send(bot, 1, 2))
-        await api.wait_for(lambda _: budget.stats.too_many_requests >= 1)
-        await _send(bot, 2, None)  # waits out the pause, although it goes elsewhere
-        await first
-    calls = api.calls_to("sendMessage")
-    outcomes = [(c.params["chat_id"], c.ok) for c in calls]
-    assert outcomes[0] == (1, False)
-    assert sorted(outcomes[1:]) == [(1, True), (2, True)]
-    # Nothing went out during the second Telegram asked for (a lower bound: never flaky).
-    assert min(c.at for c in calls[1:]) - calls[0].at >= 0.95
-    assert budget.stats.too_many_requests == 1
-
-
-async def test_a_message_that_keeps_meeting_429_goes_back_to_its_caller() -> None:
-    from telegram.error import RetryAfter
-
-    async with budgeted([1], max_retries=1) as (api, _, bot):
-        api.fail_next("sendMessage", 429, retry_after=1, times=2)
-        with pytest.raises(RetryAfter):
-            await _send(bot, 1, 2)
-    assert len(api.calls_to("sendMessage")) == 2
-
-
-def test_a_group_waits_once_it_had_its_messages_of_the_minute() -> None:
-    budget = FloodBudget(rate=0, per_chat_interval=0, group_per_minute=3)
-    now = time.monotonic()
-    state = _ChatState()
-    state.sent.extend([now - 50, now - 30, now - 10])
-    budget._chats[-7] = state
+def test_a_reply_bursts_then_waits_for_the_bucket_to_refill() -> None:
+    budget = FloodBudget(rate=0, per_chat_interval=1.0, per_chat_burst=4, group_per_minute=0)
     loop = asyncio.new_event_loop()
     try:
-        waiter = _Waiter(2, 0, -7, True, loop.create_future())
-        # The oldest of the three leaves the 61-second window 11 seconds from now.
-        assert budget._chat_ready_at(waiter, now) == pytest.approx(now + 11)
-        state.sent.popleft()
-        assert budget._chat_ready_at(waiter, now) == now
+        reply = _waiter(0, 5, loop)
+        for _ in range(4):
+            now = time.monotonic()
+            assert budget._chat_ready_at(reply, now) == now
+            budget._waiters.append(reply)
+            budget._grant(reply, now, 0.0)
+            budget._release(5)
+            reply = _waiter(0, 5, loop)
+        # The bucket is empty: the fifth waits an interval from the last answer.
+        answered = budget._chats[5].since
+        assert budget._chat_ready_at(reply, answered) == pytest.approx(answered + 1.0, abs=1e-3)
+        # A pushed message waits the interval too, and never beside one in flight.
+        pushed = _waiter(2, 5, loop)
+        assert budget._chat_ready_at(pushed, answered) == pytest.approx(answered + 1.0, abs=1e-3)
+        budget._chats[5].in_flight = 1
+        assert budget._chat_ready_at(pushed, now + 5) == float("inf")
     finally:
         loop.close()
 
 
-def test_a_chat_waits_for_the_answer_and_the_interval() -> None:
-    budget = FloodBudget(rate=0, per_chat_interval=1.0, group_per_minute=0)
-    now = time.monotonic()
-    budget._chats[5] = _ChatState(busy=True)
+def test_a_pushed_message_keeps_one_per_interval_with_a_full_bucket() -> None:
+    budget = FloodBudget(rate=0, per_chat_interval=1.0, per_chat_burst=4, group_per_minute=0)
     loop = asyncio.new_event_loop()
     try:
-        waiter = _Waiter(2, 0, 5, False, loop.create_future())
-        assert budget._chat_ready_at(waiter, now) == float("inf")
-        budget._release(5)
-        assert budget._chat_ready_at(waiter, now) >= now + 1.0
+        now = time.monotonic()
+        pushed = _waiter(2, 7, loop)
+        budget._waiters.append(pushed)
+        budget._grant(pushed, now, 0.0)
+        nxt = _waiter(2, 7, loop)
+        assert budget._chat_ready_at(nxt, now) == float("inf")  # until the answer
+        budget._release(7)
+        assert budget._chat_ready_at(nxt, now) >= now + 1.0
+        # A reply to a person may still go: the bucket has three tokens left.
+        assert budget._chat_ready_at(_waiter(0, 7, loop), now) <= time.monotonic()
+    finally:
+        loop.close()
+
+
+def test_an_idle_chat_is_forgotten_once_its_bucket_is_full() -> None:
+    budget = FloodBudget(rate=0, per_chat_interval=1.0, per_chat_burst=4, group_per_minute=0)
+    loop = asyncio.new_event_loop()
+    try:
+        now = time.monotonic()
+        reply = _waiter(0, 9, loop)
+        budget._waiters.append(reply)
+        budget._grant(reply, now, 0.0)
+        budget._release(9)
+        answered = budget._chats[9].since
+        budget._forget_idle_chats(answered + 0.5)
+        assert 9 in budget._chats
+        budget._forget_idle_chats(answered + 1.01)
+        assert 9 not in budget._chats
     finally:
         loop.close()

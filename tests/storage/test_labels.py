@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from bot.domain.articles import Article
 from bot.domain.commands import rank_suggestions
 from bot.domain.labels import LabelKind, fold_label
 from storage.database import Database
+from storage.rows import article_rows
+from storage.staging import write_stage
 from tests.conftest import FIXED_NOW
 
 
@@ -65,3 +68,54 @@ async def test_count_and_delete_articles(db: Database) -> None:
     async with db.transaction() as repos:
         assert await repos.articles.count_for_labels(ids) == 1
         assert await repos.articles.get(outcome.new_ids[0]) is None
+
+
+async def test_a_provisional_label_is_no_known_label_until_an_article_carries_it(
+    db: Database,
+) -> None:
+    async with db.transaction() as repos:
+        await repos.articles.add_many([article("Kyiv news", ("Kyiv",))], FIXED_NOW)
+        reserved = await repos.labels.reserve(
+            {("tag", "football"): "football", ("theme", "football"): "football"}
+        )
+        again = await repos.labels.reserve({("tag", "football"): "FOOTBALL"})
+    tag = reserved[("tag", "football")]
+    assert tag.provisional
+    assert again[("tag", "football")] == tag  # reserving twice is one label
+    async with db.read() as repos:
+        assert await repos.labels.find("Football") == []
+        assert [label.key for label in await repos.labels.with_keys({"football", "kyiv"})] == [
+            "kyiv"
+        ]
+        assert await repos.labels.similar("footbal") == []
+        assert await repos.labels.get(tag.id) == tag
+    # The first article that carries it makes it a known label, named as the article names it.
+    async with db.transaction() as repos:
+        await repos.articles.add_many([article("Cup final", ("Football",))], FIXED_NOW)
+    async with db.read() as repos:
+        (found,) = await repos.labels.find("football")
+        (stored,) = await repos.articles.find("#Football", limit=5)
+    assert (found.id, found.name, found.provisional) == (tag.id, "Football", False)
+    assert stored.article.title == "Cup final"
+
+
+async def test_a_staged_ingest_makes_a_provisional_label_known(tmp_path: Path) -> None:
+    # SQLite only: staging files are how parser processes hand articles to SQLite.
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'staged.db'}")
+    await db.upgrade()
+    async with db.transaction() as repos:
+        reserved = await repos.labels.reserve({("tag", "football"): "football"})
+    staged = write_stage(
+        str(tmp_path / "job.db"),
+        [article_rows("sqlite", article("Cup final", ("Football", "Kyiv")))],
+    )
+    async with db.transaction(trusted=True, stage=staged.path) as repos:
+        await repos.articles.add_staged(staged, FIXED_NOW)
+    async with db.read() as repos:
+        (found,) = await repos.labels.find("football")
+    await db.dispose()
+    assert (found.id, found.name, found.provisional) == (
+        reserved[("tag", "football")].id,
+        "Football",
+        False,
+    )
