@@ -196,6 +196,36 @@ async def _pipeline(
     return elapsed, report.sent, too_many
 
 
+async def _budgeted_pipeline(
+    url: str, kind: str, postgres_url: str | None, rate: float, count: int
+) -> None:
+    """The pipeline under a budget of `rate` messages a second, against a flood-limited server."""
+    # Telegram's limits, or proportionally more for a budget above Telegram's rate.
+    limits = {
+        "per_second": 30 if rate <= 25 else int(rate * 1.2) + 1,
+        "per_chat_per_second": 1,
+        "per_group_per_minute": 20,
+    }
+    await _control(url, "flood", [limits])
+    await _control(url, "clear_calls", [{}])
+    async with scratch_database(kind, postgres_url) as db:
+        budgeted, sent, too_many = await _pipeline(
+            url,
+            db,
+            count,
+            {"rate": rate, "per_chat_interval": 1.0, "group_per_minute": 20},
+            {},
+        )
+    (calls,) = await _control(url, "calls", [{}])
+    refused = sum(1 for call in calls if call["error_code"] == 429)
+    print(
+        f"pipeline, budget R={rate:g}/s          {sent / budgeted:8.1f} messages/s  "
+        f"= {sent / budgeted / rate:.3f} R, 429 answers: {refused} at the server, "
+        f"{too_many} seen by the bot  ({sent} chats, server limit "
+        f"{limits['per_second']}/s)"
+    )
+
+
 def delivery_benchmark(
     *, chats: int, rate: float, rate_chats: int | None, postgres_url: str | None
 ) -> int:
@@ -226,30 +256,7 @@ def delivery_benchmark(
                 f"pipeline, no budget ({kind:<10})  {sent / unbudgeted:8.0f} messages/s  "
                 f"ratio {(sent / unbudgeted) / (chats / plain):.2f}"
             )
-            # Telegram's limits, or proportionally more for a budget above Telegram's rate.
-            limits = {
-                "per_second": 30 if rate <= 25 else int(rate * 1.2) + 1,
-                "per_chat_per_second": 1,
-                "per_group_per_minute": 20,
-            }
-            await _control(url, "flood", [limits])
-            await _control(url, "clear_calls", [{}])
-            async with scratch_database(kind, postgres_url) as db:
-                budgeted, sent, too_many = await _pipeline(
-                    url,
-                    db,
-                    count,
-                    {"rate": rate, "per_chat_interval": 1.0, "group_per_minute": 20},
-                    {},
-                )
-            (calls,) = await _control(url, "calls", [{}])
-            refused = sum(1 for call in calls if call["error_code"] == 429)
-            print(
-                f"pipeline, budget R={rate:g}/s          {sent / budgeted:8.1f} messages/s  "
-                f"= {sent / budgeted / rate:.3f} R, 429 answers: {refused} at the server, "
-                f"{too_many} seen by the bot  ({sent} chats, server limit "
-                f"{limits['per_second']}/s)"
-            )
+            await _budgeted_pipeline(url, kind, postgres_url, rate, count)
         finally:
             server.terminate()
             await server.wait()

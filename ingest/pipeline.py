@@ -75,6 +75,8 @@ class IngestReport:
         return f"{self.new} new, {self.known} already known, {len(self.refused)} refused"
 
 
+# Long for a reason: `store` and the batching loop share the report and the label cache; one
+# function shows the whole way from files to transactions.
 async def ingest(
     db: Database,
     paths: Iterable[str],
@@ -171,6 +173,8 @@ def _parsed_job(job: list[Source | ArticleError], stream: IO[bytes], dialect: st
     return items
 
 
+# Long for a reason: the pool, the look-ahead queue and the fallback when a parser dies share
+# `pending` and `broken`; split apart, they would hand all of it back and forth.
 async def _parsed_elsewhere(
     head: list[Source | ArticleError],
     rest: Iterator[Source | ArticleError],

@@ -281,25 +281,7 @@ def parse_html(
             i = _parse_start_tag(src, begin, stack, out_len, len(out))
             continue
 
-        # An end tag.
-        if not stack:
-            raise _cant_parse(f"Unexpected end tag at byte offset {_byte_offset(src, begin)}")
-        i += 1
-        name_start = i
-        while i < n and src[i] not in _TAG_SPACE and src[i] != ">":
-            i += 1
-        end_name = src[name_start:i].lower()
-        while i < n and src[i] in _TAG_SPACE:
-            i += 1
-        if i >= n or src[i] != ">":
-            raise _cant_parse(f"Unclosed end tag at byte offset {_byte_offset(src, begin)}")
-        i += 1
-        top = stack[-1]
-        if end_name and end_name != top.tag:
-            raise _cant_parse(
-                f"Unmatched end tag at byte offset {_byte_offset(src, begin)}, "
-                f'expected "</{top.tag}>", found "</{end_name}>"'
-            )
+        top, i = _parse_end_tag(src, begin, stack)
         if out_len > top.start:
             _close_entity(top, out_len, out, entities, resolve_user)
         stack.pop()
@@ -310,6 +292,29 @@ def parse_html(
         if entity.type == "code":
             entity.language = None
     return "".join(out), entities
+
+
+def _parse_end_tag(src: str, begin: int, stack: list[_Open]) -> tuple[_Open, int]:
+    """The open tag that ``</name>`` at ``begin`` closes, and the index after it."""
+    if not stack:
+        raise _cant_parse(f"Unexpected end tag at byte offset {_byte_offset(src, begin)}")
+    n = len(src)
+    i = begin + 2
+    name_start = i
+    while i < n and src[i] not in _TAG_SPACE and src[i] != ">":
+        i += 1
+    end_name = src[name_start:i].lower()
+    while i < n and src[i] in _TAG_SPACE:
+        i += 1
+    if i >= n or src[i] != ">":
+        raise _cant_parse(f"Unclosed end tag at byte offset {_byte_offset(src, begin)}")
+    top = stack[-1]
+    if end_name and end_name != top.tag:
+        raise _cant_parse(
+            f"Unmatched end tag at byte offset {_byte_offset(src, begin)}, "
+            f'expected "</{top.tag}>", found "</{end_name}>"'
+        )
+    return top, i + 1
 
 
 def _parse_start_tag(
@@ -356,48 +361,58 @@ def _parse_start_tag(
         if i >= n:
             raise _cant_parse(f'Unclosed start tag "{tag}" at byte offset {offset}')
 
-        if src[i] not in "'\"":
-            # A name token: letters, digits, periods or hyphens, case-insensitive.
-            token_start = i
-            while i < n and ((src[i].isascii() and src[i].isalnum()) or src[i] in ".-"):
-                i += 1
-            value = src[token_start:i].lower()
-            if i < n and src[i] not in _TAG_SPACE and src[i] != ">":
-                raise _cant_parse(
-                    f"Unexpected end of name token at byte offset {_byte_offset(src, token_start)}"
-                )
-        else:
-            quote = src[i]
-            i += 1
-            parts: list[str] = []
-            while i < n and src[i] != quote:
-                if src[i] == "&":
-                    char, i = _decode_char_ref(src, i, strict=False)
-                    parts.append(char)
-                else:
-                    parts.append(src[i])
-                    i += 1
-            if i < n:
-                i += 1
-            value = "".join(parts)
+        value, i = _attribute_value(src, i)
         if i >= n:
             raise _cant_parse(f"Unclosed start tag at byte offset {offset}")
-
-        if tag == "a" and name == "href":
-            argument = value
-        elif tag == "code" and name == "class" and value.startswith("language-"):
-            argument = value[9:]
-        elif tag == "span" and name == "class" and value.startswith("tg-"):
-            argument = value[3:]
-        elif tag == "tg-emoji" and name == "emoji-id":
-            argument = value
-        elif tag == "blockquote" and name == "expandable":
-            argument = "1"
+        argument = _tag_argument(tag, name, value, argument)
 
     if tag == "span" and argument != "spoiler":
         raise _cant_parse(f'Tag "span" must have class "tg-spoiler" at byte offset {offset}')
     stack.append(_Open(tag, argument, out_len, out_index))
     return i + 1
+
+
+def _attribute_value(src: str, i: int) -> tuple[str, int]:
+    """The attribute value starting at ``i`` (quoted or a name token), and the index after it."""
+    n = len(src)
+    if src[i] not in "'\"":
+        # A name token: letters, digits, periods or hyphens, case-insensitive.
+        token_start = i
+        while i < n and ((src[i].isascii() and src[i].isalnum()) or src[i] in ".-"):
+            i += 1
+        if i < n and src[i] not in _TAG_SPACE and src[i] != ">":
+            raise _cant_parse(
+                f"Unexpected end of name token at byte offset {_byte_offset(src, token_start)}"
+            )
+        return src[token_start:i].lower(), i
+    quote = src[i]
+    i += 1
+    parts: list[str] = []
+    while i < n and src[i] != quote:
+        if src[i] == "&":
+            char, i = _decode_char_ref(src, i, strict=False)
+            parts.append(char)
+        else:
+            parts.append(src[i])
+            i += 1
+    if i < n:
+        i += 1
+    return "".join(parts), i
+
+
+def _tag_argument(tag: str, name: str, value: str, argument: str) -> str:
+    """The entity argument an attribute gives (a URL, a language ...); others keep ``argument``."""
+    if tag == "a" and name == "href":
+        return value
+    if tag == "code" and name == "class" and value.startswith("language-"):
+        return value[9:]
+    if tag == "span" and name == "class" and value.startswith("tg-"):
+        return value[3:]
+    if tag == "tg-emoji" and name == "emoji-id":
+        return value
+    if tag == "blockquote" and name == "expandable":
+        return "1"
+    return argument
 
 
 def _close_entity(
@@ -814,6 +829,14 @@ def _fix_entities(entities: list[Entity]) -> list[Entity]:
     entities = sorted((e for e in entities if e.end > e.start), key=_sort_key)
     if _disjoint(entities):
         return entities  # the usual case, nothing to split or merge
+    others = _continuous_entities(entities)
+    result = others + _split_formatting(entities, others)
+    result.sort(key=_sort_key)
+    return result
+
+
+def _continuous_entities(entities: list[Entity]) -> list[Entity]:
+    """Links, code, quotes ... that survive: none crossing another, nothing inside code."""
     continuous = sorted(
         (e for e in entities if e.type not in SPLITTABLE and e.type not in BLOCKQUOTES),
         key=_sort_key,
@@ -842,8 +865,11 @@ def _fix_entities(entities: list[Entity]) -> list[Entity]:
             for q in quotes
         )
     ]
-    others = kept + quotes
+    return kept + quotes
 
+
+def _split_formatting(entities: list[Entity], others: list[Entity]) -> list[Entity]:
+    """Bold, italic ... merged where they touch, cut at the borders of ``others``, not in pre."""
     borders = sorted({p for e in others for p in (e.start, e.end)})
     pres = [e for e in others if e.type == "pre"]
     pieces: list[Entity] = []
@@ -869,9 +895,7 @@ def _fix_entities(entities: list[Entity]) -> list[Entity]:
             for a, b in itertools.pairwise(cuts):
                 if not any(p.start <= a and b <= p.end for p in pres):
                     pieces.append(entity.copy(a, b))
-    result = others + pieces
-    result.sort(key=_sort_key)
-    return result
+    return pieces
 
 
 def _drop_whitespace_entities(text: str, entities: list[Entity]) -> list[Entity]:
