@@ -15,7 +15,7 @@ import os
 import sys
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
@@ -24,7 +24,26 @@ from bot.domain.deliveries import PlanReport
 from storage.database import Database
 from storage.models import DeliveryRow, DigestItemRow
 
+if TYPE_CHECKING:
+    from bot.runtime.config import Settings
+
 BOT_TOKEN = "123456789:bench-token-for-the-local-bot-api-000000"
+
+
+def bench_settings(database_url: str, **values: Any) -> Settings:
+    """The bot's settings in a benchmark: Kyiv time, digests due at once (no settle time)."""
+    from bot.runtime.config import Settings  # noqa: PLC0415
+
+    return Settings(
+        _env_file=None,
+        bot_token=BOT_TOKEN,
+        database_url=database_url,
+        default_timezone="Europe/Kyiv",
+        digest={"settle_seconds": 0},
+        **values,
+    )
+
+
 _CHUNK = 5000
 
 
@@ -37,19 +56,12 @@ async def _plan_once(
     """Time one scheduler tick's planning (DeliveryPipeline.plan: one transaction, committed)
     with every chat due; return (seconds, report, digest items, digests)."""
     from bot.app import build_bot  # noqa: PLC0415
-    from bot.runtime.config import Settings  # noqa: PLC0415
     from bot.runtime.deps import Deps  # noqa: PLC0415
 
     now = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
     async with scratch_database(kind, postgres_url) as db:
         await populate(db, population, now)
-        settings = Settings(
-            _env_file=None,
-            bot_token=BOT_TOKEN,
-            database_url=db.url,
-            default_timezone="Europe/Kyiv",
-            digest={"settle_seconds": 0},
-        )
+        settings = bench_settings(db.url)
         pipeline = build_bot(Deps(settings=settings, db=db, clock=lambda: now)).pipeline
         started = time.perf_counter()
         report = await pipeline.plan()
@@ -168,22 +180,12 @@ async def _pipeline(
 ) -> tuple[float, int, int]:
     """Plan, compose, send and record the digests of `chats` chats; return (s, sent, 429s)."""
     from bot.app import build_bot  # noqa: PLC0415
-    from bot.runtime.config import Settings  # noqa: PLC0415
     from bot.runtime.deps import Deps  # noqa: PLC0415
 
     now = datetime.now(UTC)
     population = Population(chats, 3, 40, 3, 60)
     await populate(db, population, now)
-    settings = Settings(
-        _env_file=None,
-        bot_token=BOT_TOKEN,
-        telegram_api_url=url,
-        database_url=db.url,
-        default_timezone="Europe/Kyiv",
-        digest={"settle_seconds": 0},
-        flood=flood,
-        delivery=delivery,
-    )
+    settings = bench_settings(db.url, telegram_api_url=url, flood=flood, delivery=delivery)
     built = build_bot(Deps(settings=settings, db=db, clock=lambda: now))
     app = built.app
     async with app:

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from bench.delivery import BOT_TOKEN, start_local_api
+from bench.delivery import bench_settings, start_local_api
 from bench.population import FIRST_CHAT as FIRST_POPULATED_CHAT
 from bench.population import Population, populate, scratch_database
 from bot.domain.articles import Article
@@ -180,7 +180,6 @@ def _report(round_: Round, users: int, rate: float) -> None:
 
 async def _run(users: int, postgres_url: str | None, digest_chats: int) -> None:
     from bot.app import build_application  # noqa: PLC0415
-    from bot.runtime.config import Settings  # noqa: PLC0415
     from bot.runtime.deps import Deps  # noqa: PLC0415
     from bot.runtime.lifecycle import POLL_TIMEOUT, running  # noqa: PLC0415
 
@@ -203,14 +202,7 @@ async def _run(users: int, postgres_url: str | None, digest_chats: int) -> None:
                 chats_to_add = chats
             for chat in chats_to_add:
                 await server.control("add_chat", chat_id=chat)
-            settings = Settings(
-                _env_file=None,
-                bot_token=BOT_TOKEN,
-                telegram_api_url=url,
-                database_url=db.url,
-                default_timezone="Europe/Kyiv",
-                digest={"settle_seconds": 0},
-            )
+            settings = bench_settings(db.url, telegram_api_url=url)
             flood = settings.flood
             print(
                 f"cores: {os.cpu_count()}  database: {kind}  local Bot API: {url} (its own "
