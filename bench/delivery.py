@@ -12,132 +12,39 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
-from bot.domain.articles import Article
+from bench.population import FIRST_CHAT, Population, populate, scratch_database
 from bot.domain.deliveries import PlanReport
-from bot.domain.labels import LabelKind, fold_label
 from storage.database import Database
-from storage.models import ChatRow, DeliveryRow, DigestItemRow, SubscriptionRow, table_of
+from storage.models import DeliveryRow, DigestItemRow
+
+if TYPE_CHECKING:
+    from bot.runtime.config import Settings
 
 BOT_TOKEN = "123456789:bench-token-for-the-local-bot-api-000000"
+
+
+def bench_settings(database_url: str, **values: Any) -> Settings:
+    """The bot's settings in a benchmark: Kyiv time, digests due at once (no settle time)."""
+    from bot.runtime.config import Settings  # noqa: PLC0415
+
+    return Settings(
+        _env_file=None,
+        bot_token=BOT_TOKEN,
+        database_url=database_url,
+        default_timezone="Europe/Kyiv",
+        digest={"settle_seconds": 0},
+        **values,
+    )
+
+
 _CHUNK = 5000
-
-
-# --- data ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Population:
-    """How many chats follow how many labels, and how many new articles there are."""
-
-    chats: int
-    labels_per_chat: int
-    articles: int
-    labels_per_article: int
-    vocabulary: int
-    seed: int = 7
-
-
-def _articles(population: Population, rng: random.Random) -> list[Article]:
-    return [
-        Article(
-            title=f"Article {number}: what happened",
-            tags=tuple(
-                f"Topic {n}"
-                for n in rng.sample(range(population.vocabulary), population.labels_per_article)
-            ),
-            takeaways=(f"The first takeaway of article {number}.",),
-            retelling=("One paragraph.",),
-        )
-        for number in range(population.articles)
-    ]
-
-
-async def populate(db: Database, population: Population, now: datetime) -> None:
-    """Store the articles (arrived in the last day) and the chats, all due at `now`."""
-    rng = random.Random(population.seed)
-    names = {
-        (LabelKind.TAG.value, fold_label(f"Topic {n}")): f"Topic {n}"
-        for n in range(population.vocabulary)
-    }
-    async with db.transaction() as repos:
-        ids = await repos.labels.ensure(names)
-    label_ids = [
-        ids[(LabelKind.TAG.value, fold_label(f"Topic {n}"))] for n in range(population.vocabulary)
-    ]
-    articles = _articles(population, rng)
-    for start in range(0, len(articles), 1000):
-        async with db.transaction() as repos:
-            arrived = now - timedelta(hours=20) + timedelta(seconds=start)
-            await repos.articles.add_many(articles[start : start + 1000], arrived)
-    chats = [
-        {
-            "id": 10_000_000 + number,
-            "type": "private",
-            "active": True,
-            "created_at": now - timedelta(days=7),
-            "timezone": "Europe/Kyiv",
-            "digest_minute": 8 * 60,
-            "digest_due_at": now,
-            "digest_through": now - timedelta(days=1),
-        }
-        for number in range(population.chats)
-    ]
-    subscriptions = [
-        {"chat_id": chat["id"], "label_id": label_ids[n], "created_at": now}
-        for chat in chats
-        for n in rng.sample(range(population.vocabulary), population.labels_per_chat)
-    ]
-    for table, rows in ((ChatRow, chats), (SubscriptionRow, subscriptions)):
-        for start in range(0, len(rows), _CHUNK):
-            async with db.transaction() as repos:
-                await repos.session.execute(insert(table_of(table)), rows[start : start + _CHUNK])
-    if db.dialect == "postgresql":
-        async with db.engine.begin() as connection:
-            await connection.execute(text("ANALYZE"))
-
-
-@asynccontextmanager
-async def scratch_database(kind: str, postgres_url: str | None) -> AsyncIterator[Database]:
-    """A fresh, migrated database that is thrown away afterwards."""
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="digestbot-bench-") as folder:
-            db = Database(f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}")
-            await db.upgrade()
-            try:
-                yield db
-            finally:
-                await db.dispose()
-        return
-    assert postgres_url is not None
-    import asyncpg  # type: ignore[import-untyped]  # noqa: PLC0415 - PostgreSQL runs only
-
-    name = f"digestbot_bench_{uuid.uuid4().hex[:10]}"
-    admin_dsn = make_url(postgres_url).set(drivername="postgresql")
-    admin = await asyncpg.connect(admin_dsn.render_as_string(hide_password=False))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    db = Database(make_url(postgres_url).set(database=name).render_as_string(hide_password=False))
-    try:
-        await db.upgrade()
-        yield db
-    finally:
-        await db.dispose()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 # --- bench plan ------------------------------------------------------------------------------
@@ -149,19 +56,12 @@ async def _plan_once(
     """Time one scheduler tick's planning (DeliveryPipeline.plan: one transaction, committed)
     with every chat due; return (seconds, report, digest items, digests)."""
     from bot.app import build_bot  # noqa: PLC0415
-    from bot.runtime.config import Settings  # noqa: PLC0415
     from bot.runtime.deps import Deps  # noqa: PLC0415
 
     now = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
     async with scratch_database(kind, postgres_url) as db:
         await populate(db, population, now)
-        settings = Settings(
-            _env_file=None,
-            bot_token=BOT_TOKEN,
-            database_url=db.url,
-            default_timezone="Europe/Kyiv",
-            digest={"settle_seconds": 0},
-        )
+        settings = bench_settings(db.url)
         pipeline = build_bot(Deps(settings=settings, db=db, clock=lambda: now)).pipeline
         started = time.perf_counter()
         report = await pipeline.plan()
@@ -219,18 +119,21 @@ def plan_benchmark(
 # --- bench delivery -------------------------------------------------------------------------
 
 
-async def _start_local_api() -> tuple[asyncio.subprocess.Process, str]:
-    """The local Bot API in a process of its own, so it does not share our event loop."""
+async def start_local_api(*options: str) -> tuple[asyncio.subprocess.Process, str]:
+    """The local Bot API in a process of its own, so it does not share our event loop, with
+    `python -m sandbox.localapi` options; return the process and the URL it printed."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "sandbox.localapi",
         "--port",
         "0",
+        *options,
         stdout=asyncio.subprocess.PIPE,
     )
     assert process.stdout is not None
-    url = (await process.stdout.readline()).decode().strip()
+    line = await asyncio.wait_for(process.stdout.readline(), 30)
+    url = line.decode().strip()
     if not url.startswith("http"):
         raise SystemExit("the local Bot API did not start")
     return process, url
@@ -277,22 +180,12 @@ async def _pipeline(
 ) -> tuple[float, int, int]:
     """Plan, compose, send and record the digests of `chats` chats; return (s, sent, 429s)."""
     from bot.app import build_bot  # noqa: PLC0415
-    from bot.runtime.config import Settings  # noqa: PLC0415
     from bot.runtime.deps import Deps  # noqa: PLC0415
 
     now = datetime.now(UTC)
     population = Population(chats, 3, 40, 3, 60)
     await populate(db, population, now)
-    settings = Settings(
-        _env_file=None,
-        bot_token=BOT_TOKEN,
-        telegram_api_url=url,
-        database_url=db.url,
-        default_timezone="Europe/Kyiv",
-        digest={"settle_seconds": 0},
-        flood=flood,
-        delivery=delivery,
-    )
+    settings = bench_settings(db.url, telegram_api_url=url, flood=flood, delivery=delivery)
     built = build_bot(Deps(settings=settings, db=db, clock=lambda: now))
     app = built.app
     async with app:
@@ -341,11 +234,11 @@ def delivery_benchmark(
     """Print the delivery rates (see the module doc)."""
 
     async def run() -> None:
-        server, url = await _start_local_api()
+        server, url = await start_local_api()
         try:
             print(f"cores: {os.cpu_count()}  local Bot API: {url} (its own process)")
             count = rate_chats or int(rate * 20)
-            ids = [10_000_000 + n for n in range(max(chats, count))]
+            ids = [FIRST_CHAT + n for n in range(max(chats, count))]
             await _control(url, "add_chat", [{"chat_id": chat_id} for chat_id in ids])
             kind = "postgresql" if postgres_url else "sqlite"
             plain = await _plain_loop(url, ids[:chats])

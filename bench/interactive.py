@@ -22,7 +22,9 @@ from typing import Any
 
 import httpx
 
-from bench.delivery import BOT_TOKEN, Population, _start_local_api, populate, scratch_database
+from bench.delivery import bench_settings, start_local_api
+from bench.population import FIRST_CHAT as FIRST_POPULATED_CHAT
+from bench.population import Population, populate, scratch_database
 from bot.domain.articles import Article
 from sandbox.localapi import FloodLimits
 from storage.database import Database
@@ -31,7 +33,7 @@ LABELS = ("Kyiv", "Lviv", "Odesa", "Kharkiv", "Dnipro")
 # Enough articles per label for a first page and a second one that still offers "More".
 ARTICLES_PER_LABEL = 10
 FIRST_CHAT = 20_000_000
-FIRST_DIGEST_CHAT = 10_000_000  # as bench.delivery.populate numbers them
+FIRST_DIGEST_CHAT = FIRST_POPULATED_CHAT  # as bench.population.populate numbers them
 # A round ends once nothing was sent to its chats for this long.
 QUIET = 20.0
 # Methods Telegram's flood limits count (what the bot sends or edits).
@@ -178,11 +180,10 @@ def _report(round_: Round, users: int, rate: float) -> None:
 
 async def _run(users: int, postgres_url: str | None, digest_chats: int) -> None:
     from bot.app import build_application  # noqa: PLC0415
-    from bot.runtime.config import Settings  # noqa: PLC0415
     from bot.runtime.deps import Deps  # noqa: PLC0415
     from bot.runtime.lifecycle import POLL_TIMEOUT, running  # noqa: PLC0415
 
-    process, url = await _start_local_api()
+    process, url = await start_local_api()
     kind = "postgresql" if postgres_url else "sqlite"
     try:
         async with (
@@ -201,14 +202,7 @@ async def _run(users: int, postgres_url: str | None, digest_chats: int) -> None:
                 chats_to_add = chats
             for chat in chats_to_add:
                 await server.control("add_chat", chat_id=chat)
-            settings = Settings(
-                _env_file=None,
-                bot_token=BOT_TOKEN,
-                telegram_api_url=url,
-                database_url=db.url,
-                default_timezone="Europe/Kyiv",
-                digest={"settle_seconds": 0},
-            )
+            settings = bench_settings(db.url, telegram_api_url=url)
             flood = settings.flood
             print(
                 f"cores: {os.cpu_count()}  database: {kind}  local Bot API: {url} (its own "

@@ -16,7 +16,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from bench.delivery import Population, populate, scratch_database
+from bench.population import Population, populate, scratch_database
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 

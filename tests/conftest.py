@@ -34,15 +34,31 @@ def _logging_as_it_was() -> Iterator[None]:
     root.setLevel(level)
 
 
+@pytest.fixture
+def ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PTB 22 warns about int retry_after unless its timedelta behaviour is switched on."""
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+
+
 def _in_ci() -> bool:
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
-def _asyncpg_dsn(url: str, database: str | None = None) -> str:
+def asyncpg_dsn(url: str, database: str | None = None) -> str:
+    """`url` (SQLAlchemy's, asyncpg driver) as asyncpg itself takes it."""
     parsed = make_url(url).set(drivername="postgresql")
     if database is not None:
         parsed = parsed.set(database=database)
     return parsed.render_as_string(hide_password=False)
+
+
+async def postgres_admin(statement: str, server_url: str = POSTGRES_URL) -> None:
+    """Run `statement` (CREATE or DROP DATABASE) on the PostgreSQL server at `server_url`."""
+    admin = await asyncpg.connect(asyncpg_dsn(server_url), timeout=5)
+    try:
+        await admin.execute(statement)
+    finally:
+        await admin.close()
 
 
 @pytest.fixture(scope="session")
@@ -50,22 +66,8 @@ def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test run, migrated once, dropped at the end."""
     name = f"digestbot_test_{uuid.uuid4().hex[:12]}"
 
-    async def create() -> None:
-        admin = await asyncpg.connect(_asyncpg_dsn(POSTGRES_URL), timeout=5)
-        try:
-            await admin.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await admin.close()
-
-    async def drop() -> None:
-        admin = await asyncpg.connect(_asyncpg_dsn(POSTGRES_URL), timeout=5)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
-
     try:
-        asyncio.run(create())
+        asyncio.run(postgres_admin(f'CREATE DATABASE "{name}"'))
     except (OSError, asyncpg.PostgresError, TimeoutError) as error:
         reason = f"PostgreSQL is not reachable at {POSTGRES_URL} ({error}); set TEST_POSTGRES_URL"
         if _in_ci():
@@ -80,7 +82,7 @@ def postgres_url() -> Iterator[str]:
 
     asyncio.run(migrate())
     yield url
-    asyncio.run(drop())
+    asyncio.run(postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")
@@ -111,7 +113,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url: str = request.getfixturevalue("postgres_url")
 
     async def truncate() -> None:
-        connection = await asyncpg.connect(_asyncpg_dsn(url))
+        connection = await asyncpg.connect(asyncpg_dsn(url))
         try:
             tables = await connection.fetch(
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "

@@ -6,13 +6,12 @@ import asyncio
 import uuid
 from pathlib import Path
 
-import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
 from bench.search import search_benchmark
 from bot.cli import build_parser
-from tests.conftest import _asyncpg_dsn
+from tests.conftest import postgres_admin
 
 
 def test_bench_search_has_help(capsys: pytest.CaptureFixture[str]) -> None:
@@ -52,12 +51,6 @@ def test_bench_search_loads_postgresql_once_and_refuses_other_loads(
         assert search_benchmark(3000, database, repeat=3, scan_repeat=1) == 2
         assert "refusing to load" in capsys.readouterr().out
     finally:
-        asyncio.run(_drop(postgres_url, url.database or ""))
-
-
-async def _drop(postgres_url: str, name: str) -> None:
-    admin = await asyncpg.connect(_asyncpg_dsn(postgres_url, "postgres"))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+        asyncio.run(
+            postgres_admin(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)', postgres_url)
+        )

@@ -13,6 +13,7 @@ import pytest
 
 from bot.cli import build_parser, main
 from bot.domain.articles import Article, format_article
+from tests.processes import exit_status
 
 GOOD = Article(
     title="Talks resume in Geneva after <b>strikes</b> & blackouts",
@@ -34,11 +35,7 @@ def run_cli(
 ) -> int:
     monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-    code = exit_info.value.code
-    assert isinstance(code, int)
-    return code
+    return exit_status(args)
 
 
 @pytest.fixture

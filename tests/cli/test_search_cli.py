@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
 from bot.domain.articles import Article, format_article
+from tests.processes import exit_status
 
 KYIV = Article(
     title="Київ відновив опалення",
@@ -26,11 +26,7 @@ PORT = Article(
 
 def run_cli(args: list[str], monkeypatch: pytest.MonkeyPatch, db_url: str) -> int:
     monkeypatch.setenv("DATABASE_URL", db_url)
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-    code = exit_info.value.code
-    assert isinstance(code, int)
-    return code
+    return exit_status(args)
 
 
 @pytest.fixture

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
-from typing import Any
 
+import pytest
 from sqlalchemy import select
 
-from bot.app import build_bot
 from bot.domain.schedule import zone_for
-from bot.runtime.deps import Deps
 from sandbox.localapi import LocalBotApi
-from storage.database import Database
 from storage.models import DeliveryRow
 from tests.delivery.conftest import (
     ALICE,
@@ -24,7 +19,7 @@ from tests.delivery.conftest import (
     Bot,
     Clock,
     article,
-    settings_for,
+    running_bot,
     titles_in,
 )
 
@@ -78,52 +73,42 @@ async def _walk_days(bot: Bot, start: datetime, days: int) -> list[str]:
     return seen
 
 
-async def test_a_kyiv_digest_comes_at_eight_on_both_sides_of_spring_forward(bot: Bot) -> None:
-    start = datetime(2026, 3, 28, 0, 0, tzinfo=UTC)
+@pytest.mark.parametrize(
+    ("start", "seen", "ends", "hours"),
+    [
+        pytest.param(
+            datetime(2026, 3, 28, 0, 0, tzinfo=UTC),
+            [
+                "03-28 08:00:00 EET",
+                "03-29 08:00:00 EEST",  # the clocks went forward at 03:00 that night
+                "03-30 08:00:00 EEST",
+            ],
+            ["03-28 06:00", "03-29 05:00", "03-30 05:00"],
+            [23, 24],  # consecutive spans meet: the 23-hour day's digest covers 23 hours
+            id="spring-forward",
+        ),
+        pytest.param(
+            datetime(2026, 10, 24, 0, 0, tzinfo=UTC),
+            [
+                "10-24 08:00:00 EEST",
+                "10-25 08:00:00 EET",  # the clocks went back at 04:00 that night
+                "10-26 08:00:00 EET",
+            ],
+            ["10-24 05:00", "10-25 06:00", "10-26 06:00"],
+            [25, 24],
+            id="fall-back",
+        ),
+    ],
+)
+async def test_a_kyiv_digest_comes_at_eight_on_both_sides_of_a_clock_change(
+    bot: Bot, start: datetime, seen: list[str], ends: list[str], hours: list[int]
+) -> None:
     bot.clock.set(start)
     await bot.chat(ALICE, ["Kyiv"])
-    assert await _walk_days(bot, start, 3) == [
-        "03-28 08:00:00 EET",
-        "03-29 08:00:00 EEST",  # the clocks went forward at 03:00 that night
-        "03-30 08:00:00 EEST",
-    ]
-    ends = await digest_ends(bot, ALICE)
-    assert [f"{e:%m-%d %H:%M}" for e in ends] == ["03-28 06:00", "03-29 05:00", "03-30 05:00"]
-    # Consecutive spans meet: the 23-hour day's digest covers 23 hours.
-    assert [b - a for a, b in pairwise(ends)] == [
-        timedelta(hours=23),
-        timedelta(hours=24),
-    ]
-
-
-async def test_a_kyiv_digest_comes_at_eight_on_both_sides_of_fall_back(bot: Bot) -> None:
-    start = datetime(2026, 10, 24, 0, 0, tzinfo=UTC)
-    bot.clock.set(start)
-    await bot.chat(ALICE, ["Kyiv"])
-    assert await _walk_days(bot, start, 3) == [
-        "10-24 08:00:00 EEST",
-        "10-25 08:00:00 EET",  # the clocks went back at 04:00 that night
-        "10-26 08:00:00 EET",
-    ]
-    ends = await digest_ends(bot, ALICE)
-    assert [f"{e:%m-%d %H:%M}" for e in ends] == ["10-24 05:00", "10-25 06:00", "10-26 06:00"]
-    assert [b - a for a, b in pairwise(ends)] == [
-        timedelta(hours=25),
-        timedelta(hours=24),
-    ]
-
-
-@asynccontextmanager
-async def running_bot(
-    api: LocalBotApi, db_url: str, clock: Clock, **overrides: Any
-) -> AsyncIterator[Bot]:
-    """A fresh Application on the same database: the bot after a restart."""
-    settings = settings_for(api.url, db_url, **overrides)
-    db = Database(db_url)
-    built = build_bot(Deps(settings=settings, db=db, clock=clock))
-    async with built.app:
-        yield Bot(api, built.app, built.pipeline, db, clock, settings)
-    await db.dispose()
+    assert await _walk_days(bot, start, 3) == seen
+    sent = await digest_ends(bot, ALICE)
+    assert [f"{e:%m-%d %H:%M}" for e in sent] == ends
+    assert [b - a for a, b in pairwise(sent)] == [timedelta(hours=h) for h in hours]
 
 
 async def test_a_digest_missed_while_the_bot_was_down_is_sent_once_when_it_is_back(

@@ -7,31 +7,28 @@ printed: about the lease on a quiet machine)."""
 
 from __future__ import annotations
 
-import asyncio
 import multiprocessing
 import os
-import signal
 import sys
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
-from bot.domain.articles import Article
-from bot.domain.labels import LabelKind
+from bench.population import one_article_for_all
 from sandbox.localapi import FloodLimits, LocalBotApi
 from storage.database import Database
-from storage.models import ChatRow, DeliveryRow, SubscriptionRow, table_of
-from tests.delivery.conftest import TOKEN
-from tests.delivery.worker_process import run_worker_process
+from storage.models import DeliveryRow
+from tests.processes import Deliveries, bot_env, drained, kill, local_api_with, run_worker, stop
 
 # 10,000 chats take about 90 s on a 2-core machine (three workers, PostgreSQL and the local
 # Bot API share it), too long for every CI run: DIGESTBOT_WORKERS_CHATS=10000 runs the full size.
 CHATS = int(os.environ.get("DIGESTBOT_WORKERS_CHATS", "2000"))
 FIRST_CHAT = 700_000
+CHAT_IDS = range(FIRST_CHAT, FIRST_CHAT + CHATS)
 WORKERS = 3
 BUDGET = 400  # messages a second, for the bot as a whole
 LEASE = 3.0
@@ -40,53 +37,10 @@ KILL_AFTER = CHATS * 3 // 10  # digests delivered when the first worker is kille
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def fork_server() -> multiprocessing.context.ForkServerContext:
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["__main__", "tests.delivery.worker_process"])
-    return context
-
-
 @pytest.fixture
 async def api() -> AsyncIterator[LocalBotApi]:
-    async with LocalBotApi(TOKEN, flood=FloodLimits(per_second=int(BUDGET * 1.1))) as server:
-        for offset in range(CHATS):
-            server.add_chat(FIRST_CHAT + offset)
+    async with local_api_with(CHAT_IDS, flood=FloodLimits(per_second=int(BUDGET * 1.1))) as server:
         yield server
-
-
-async def _prepare(db: Database, now: datetime) -> None:
-    async with db.transaction() as repos:
-        ids = await repos.labels.ensure({(LabelKind.TAG.value, "kyiv"): "Kyiv"})
-        outcome = await repos.articles.add_many(
-            [Article(title="News", tags=("Kyiv",), takeaways=("One.",), retelling=("One.",))],
-            now - timedelta(hours=1),
-        )
-        assert outcome.new_ids
-        chat_ids = range(FIRST_CHAT, FIRST_CHAT + CHATS)
-        await repos.session.execute(
-            insert(table_of(ChatRow)),
-            [
-                {
-                    "id": chat_id,
-                    "type": "private",
-                    "active": True,
-                    "created_at": now - timedelta(days=2),
-                    "timezone": "UTC",
-                    "digest_minute": 0,
-                    "digest_due_at": now - timedelta(minutes=1),
-                    "digest_through": now - timedelta(days=1),
-                }
-                for chat_id in chat_ids
-            ],
-        )
-        await repos.session.execute(
-            insert(table_of(SubscriptionRow)),
-            [
-                {"chat_id": chat_id, "label_id": ids[("tag", "kyiv")], "created_at": now}
-                for chat_id in chat_ids
-            ],
-        )
 
 
 def _max_per_second(stamps: list[float]) -> int:
@@ -102,54 +56,28 @@ def _max_per_second(stamps: list[float]) -> int:
 
 
 async def test_three_workers_share_the_digests_and_the_budget_and_survive_a_kill(
-    api: LocalBotApi, db_url: str, fork_server: multiprocessing.context.ForkServerContext
+    api: LocalBotApi, db_url: str, forks: multiprocessing.context.ForkServerContext
 ) -> None:
     if not db_url.startswith("postgresql"):
         pytest.skip("several workers share a PostgreSQL database; SQLite has one process")
     db = Database(db_url)
-    await _prepare(db, datetime.now(UTC))
-    env = {
-        "BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_URL": api.url,
-        "DATABASE_URL": db_url,
-        "LOG_LEVEL": "ERROR",
-        "DIGEST__TICK_SECONDS": "0.5",
-        "DIGEST__SETTLE_SECONDS": "0",
-        "FLOOD__RATE": str(BUDGET),
-        "DELIVERY__LEASE_SECONDS": str(LEASE),
-        "DELIVERY__BATCH": "50",
-        "DELIVERY__CONCURRENCY": "16",
-    }
+    await one_article_for_all(db, CHAT_IDS, datetime.now(UTC))
+    env = bot_env(
+        api,
+        db_url,
+        FLOOD__RATE=str(BUDGET),
+        DELIVERY__LEASE_SECONDS=str(LEASE),
+        DELIVERY__CONCURRENCY="16",
+    )
     names = [f"worker-{number}" for number in range(WORKERS)]
-    workers = [
-        fork_server.Process(target=run_worker_process, args=(env, name), daemon=True)
-        for name in names
-    ]
+    workers = [forks.Process(target=run_worker, args=(env, name), daemon=True) for name in names]
     started = time.perf_counter()
     for worker in workers:
         worker.start()
 
-    deliveries: list[tuple[int, float]] = []  # (chat, when), successful sendMessage calls
-    chats: set[int] = set()
-    seen = 0
-
-    def count(_: LocalBotApi) -> int:
-        nonlocal seen
-        calls = api.calls
-        for call in calls[seen:]:
-            if call.method == "sendMessage" and call.ok:
-                deliveries.append((call.result["chat"]["id"], call.at))
-                chats.add(call.result["chat"]["id"])
-        seen = len(calls)
-        return len(deliveries)
-
-    await api.wait_for(lambda _: count(api) >= KILL_AFTER, timeout=60)
-    victim = workers[0]
-    assert victim.pid is not None
-    assert victim.is_alive()
-    os.kill(victim.pid, signal.SIGKILL)
-    killed_at = time.monotonic()
-    await asyncio.to_thread(victim.join)
+    counted = Deliveries(api)
+    await api.wait_for(lambda _: counted.total() >= KILL_AFTER, timeout=60)
+    killed_at = await kill(workers[0])
     async with db.transaction() as repos:
         orphans = set(
             (
@@ -161,24 +89,17 @@ async def test_three_workers_share_the_digests_and_the_budget_and_survive_a_kill
             ).all()
         )
 
-    await api.wait_for(lambda _: count(api) >= 0 and len(chats) >= CHATS, timeout=90)
-    for _ in range(200):
-        async with db.transaction() as repos:
-            if await repos.ledger.pending() == 0:
-                break
-        await asyncio.sleep(0.05)
-    for worker in workers[1:]:
-        assert worker.pid is not None
-        os.kill(worker.pid, signal.SIGTERM)
-    for worker in workers[1:]:
-        await asyncio.to_thread(worker.join, 30)
-        assert worker.exitcode == 0
+    await api.wait_for(
+        lambda _: counted.total() >= 0 and len(counted.per_chat) >= CHATS, timeout=90
+    )
+    await drained(db)
+    await stop(workers[1:])
     elapsed = time.perf_counter() - started
 
-    count(api)
-    per_chat = Counter(chat for chat, _ in deliveries)
-    missing = [c for c in range(FIRST_CHAT, FIRST_CHAT + CHATS) if per_chat[c] == 0]
-    duplicates = sum(count - 1 for count in per_chat.values() if count > 1)
+    counted.total()
+    deliveries, per_chat = counted.sent, counted.per_chat
+    missing = [c for c in CHAT_IDS if per_chat[c] == 0]
+    duplicates = counted.duplicates()
     too_many = sum(1 for call in api.calls if call.error_code == 429)
     peak = _max_per_second([at for _, at in deliveries])
     first_sent = min(at for _, at in deliveries)

@@ -1,117 +1,59 @@
-"""A real Application talking HTTP to the local Bot API, on a clean database.
+"""Handlers end to end: the shared driver (tests/driver.py) as `Chat` at a fixed time, and
+as `Bot` with a clock the test moves.
 
-Updates are fed with `process_update`, so each step has finished when it returns: no sleeps,
-no polling races. What a person sees is read back from the local Bot API's chats, as copies:
-the server edits its own message objects in place."""
+What a person sees is read back from the local Bot API's chats, as copies."""
 
 from __future__ import annotations
 
-import copy
-from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from importlib import resources
-from typing import Any
 
 import pytest
-from telegram import Update
 
-from bot.app import build_application
-from bot.domain.articles import Article
-from bot.runtime.config import Settings
-from bot.runtime.deps import Deps
-from bot.runtime.types import BotApp
 from ingest.pipeline import ingest
-from sandbox.localapi import LocalBotApi, StoredMessage
-from storage.database import Database
+from sandbox.localapi import LocalBotApi
 from tests.conftest import FIXED_NOW
+from tests.driver import (
+    ALICE,
+    MONDAY,
+    TOKEN,
+    Clock,
+    Driver,
+    bot_settings,
+    buttons,
+    callback_data,
+    driving,
+    running_bot,
+)
 
-TOKEN = "123456789:TEST-token-for-the-end-to-end-tests-00"
+__all__ = [
+    "ALICE",
+    "TOKEN",
+    "Bot",
+    "Chat",
+    "buttons",
+    "callback_data",
+    "samples_dir",
+    "sqlite_only",
+]
+
 BOT_USERNAME = "digestbot_test_bot"
-ALICE = 1001
 GROUP = -5001
 ADMIN = 2001
 MEMBER = 2002
 APOLOGY = "Sorry, something went wrong"
 
+# The handlers' tests drive the same bot as every end-to-end test: `chat` at a fixed time,
+# `bot` with a clock that moves.
+Chat = Bot = Driver
 
 # For tests about rendering rather than storage: SQLite only, to keep the suite quick.
 sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 def samples_dir() -> str:
-    """The sample articles shipped inside the `bot` package."""
+    """The sample articles shipped with the sandbox."""
     return str(resources.files("sandbox") / "samples")
-
-
-@dataclass
-class Chat:
-    """Drives the local Bot API as the people in the chats, and the app as the bot."""
-
-    api: LocalBotApi
-    app: BotApp
-    db: Database
-
-    async def _process(self, update: dict[str, Any]) -> None:
-        await self.app.process_update(Update.de_json(update, self.app.bot))
-
-    async def send(
-        self, text: str, chat_id: int = ALICE, *, user_id: int | None = None
-    ) -> list[StoredMessage]:
-        """A person sends `text`; return the bot messages that appeared in the chat."""
-        before = {m.message_id for m in self.api.messages(chat_id)}
-        update = self.api.send_text(chat_id, text, user_id=user_id, deliver=False)
-        await self._process(update)
-        return [
-            copy.deepcopy(m)
-            for m in self.api.messages(chat_id)
-            if m.from_bot and m.message_id not in before
-        ]
-
-    async def press(
-        self,
-        message: StoredMessage,
-        *,
-        text: str | None = None,
-        data: str | None = None,
-        user_id: int | None = None,
-    ) -> tuple[dict[str, Any] | None, list[StoredMessage]]:
-        """A person presses a button; return the callback answer and the new bot messages."""
-        before = {m.message_id for m in self.api.messages(message.chat_id)}
-        update = self.api.press_button(
-            message.chat_id,
-            message.message_id,
-            text=text,
-            data=data,
-            user_id=user_id,
-            deliver=False,
-        )
-        await self._process(update)
-        answer = self.api.callback_answer(update["callback_query"]["id"])
-        new = [
-            copy.deepcopy(m)
-            for m in self.api.messages(message.chat_id)
-            if m.from_bot and m.message_id not in before
-        ]
-        return answer, new
-
-    def current(self, message: StoredMessage) -> StoredMessage:
-        """A copy of the message as the chat shows it now (edits applied)."""
-        found = {m.message_id: m for m in self.api.messages(message.chat_id)}
-        return copy.deepcopy(found[message.message_id])
-
-    async def add_articles(self, articles: Iterable[Article]) -> list[int]:
-        async with self.db.transaction() as repos:
-            outcome = await repos.articles.add_many(list(articles), FIXED_NOW)
-        return list(outcome.new_ids)
-
-
-def buttons(message: StoredMessage) -> list[str]:
-    return [button["text"] for button in message.buttons()]
-
-
-def callback_data(message: StoredMessage) -> list[str]:
-    """The callback data of the message's buttons (URL buttons have none)."""
-    return [button["callback_data"] for button in message.buttons() if "callback_data" in button]
 
 
 @pytest.fixture
@@ -125,19 +67,9 @@ async def api() -> AsyncIterator[LocalBotApi]:
 async def chat(
     api: LocalBotApi, db_url: str, request: pytest.FixtureRequest
 ) -> AsyncIterator[Chat]:
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        bot_token=TOKEN,
-        telegram_api_url=api.url,
-        database_url=db_url,
-        # Replies go out at once: these tests are about what is sent, not how fast.
-        flood={"rate": 0, "per_chat_interval": 0, "group_per_minute": 0},
-    )
-    db = Database(db_url)
-    app = build_application(Deps(settings=settings, db=db, clock=lambda: FIXED_NOW))
-    async with app:
-        yield Chat(api, app, db)
-    await db.dispose()
+    settings = bot_settings(TOKEN, api.url, db_url)
+    async with driving(api, settings, lambda: FIXED_NOW) as driver:
+        yield driver
     if request.node.get_closest_marker("bot_errors_expected") is None:
         # Telegram refused nothing (bad HTML, long texts, unchanged edits) and nothing crashed.
         failed = [f"{c.method}: {c.description}" for c in api.calls if not c.ok]
@@ -149,6 +81,18 @@ async def chat(
             if APOLOGY in m.text
         ]
         assert not apologies
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(MONDAY)
+
+
+@pytest.fixture
+async def bot(api: LocalBotApi, db_url: str, clock: Clock) -> AsyncIterator[Bot]:
+    """The bot with a clock the test moves, for the commands about digests' times."""
+    async with running_bot(api, db_url, clock) as driver:
+        yield driver
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from bench.ingest import write_articles
 from ingest.pipeline import BATCH_SIZE
 from storage.database import Database
 from storage.models import ArticleRow
+from tests.processes import wait_until
 
 DIGESTBOT = str(Path(sys.executable).with_name("digestbot"))
 # Several batches still to store when the first has been committed and the kill comes.
@@ -53,11 +54,12 @@ async def test_a_killed_ingest_loses_nothing_and_leaves_no_parser(
     first = await asyncio.create_subprocess_exec(
         DIGESTBOT, "ingest", str(folder), env=env, stdout=asyncio.subprocess.DEVNULL
     )
+
     # Kill it once some batches are committed and the parsers are busy with the rest.
-    for _ in range(600):
-        if await count(db) > 0 or first.returncode is not None:
-            break
-        await asyncio.sleep(0.05)
+    async def started_storing() -> bool:
+        return await count(db) > 0 or first.returncode is not None
+
+    await wait_until(started_storing, 30)
     parsers = parsers_of(first.pid)
     first.kill()  # SIGKILL: no chance to clean up
     await first.wait()
@@ -66,11 +68,10 @@ async def test_a_killed_ingest_loses_nothing_and_leaves_no_parser(
     assert 0 < stored < FILES
 
     # Parsers notice their ingest is gone and stop.
-    for _ in range(100):
-        if not alive(parsers):
-            break
-        await asyncio.sleep(0.1)
-    assert not alive(parsers)
+    async def parsers_gone() -> bool:
+        return not alive(parsers)
+
+    await wait_until(parsers_gone, 10)
 
     again = await asyncio.create_subprocess_exec(
         DIGESTBOT, "ingest", str(folder), env=env, stdout=asyncio.subprocess.PIPE

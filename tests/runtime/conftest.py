@@ -1,4 +1,5 @@
-"""The bot as operators run it: a real Application, the local Bot API, a clean database."""
+"""The bot as operators run it: the shared driver's bot (tests/driver.py) on the local Bot
+API and a clean database, run whole (webhook) or initialised only."""
 
 from __future__ import annotations
 
@@ -7,26 +8,26 @@ import os
 import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import pytest
 
-from bot.app import build_application
 from bot.runtime import metrics
 from bot.runtime.config import Settings
-from bot.runtime.deps import Deps
 from bot.runtime.types import BotApp
+from bot.runtime.webhook import SECRET_HEADER, WebhookServer, serving_webhook
 from sandbox.localapi import LocalBotApi
 from storage.database import Database
 from tests.conftest import FIXED_NOW
+from tests.driver import NO_FLOOD, TOKEN, bot_settings, built_bot
 
-# Shaped like a real token, so the log redaction that looks for tokens is put to the test.
-TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
+__all__ = ["NO_FLOOD", "TOKEN"]
+
 SECRET = "hook-Secret_0123456789abcdef"
 ADMIN = 1001
 PERSON = 2002
-# No pacing in tests: each one sends a handful of messages.
-NO_FLOOD = {"rate": 0, "per_chat_interval": 0, "group_per_minute": 0}
 
 
 @pytest.fixture(scope="session")
@@ -48,15 +49,7 @@ def free_port() -> int:
 
 def make_settings(db_url: str, api: LocalBotApi, **overrides: Any) -> Settings:
     """Settings for a bot talking to the local Bot API, ADMIN in ADMIN_IDS."""
-    values: dict[str, Any] = {
-        "bot_token": TOKEN,
-        "database_url": db_url,
-        "telegram_api_url": api.url,
-        "admin_ids": frozenset({ADMIN}),
-        "flood": NO_FLOOD,
-    }
-    values.update(overrides)
-    return Settings(**values)
+    return bot_settings(TOKEN, api.url, db_url, **{"admin_ids": frozenset({ADMIN}), **overrides})
 
 
 @pytest.fixture
@@ -70,15 +63,43 @@ async def api() -> AsyncIterator[LocalBotApi]:
 @asynccontextmanager
 async def running_app(settings: Settings) -> AsyncIterator[BotApp]:
     """The application initialised (schema upgraded, menu set) but taking no updates."""
-    db = Database(settings.database_url)
-    app = build_application(Deps(settings=settings, db=db, clock=lambda: FIXED_NOW))
-    try:
-        async with app:
-            if app.post_init is not None:
-                await app.post_init(app)
-            yield app
-    finally:
-        await db.dispose()
+    async with built_bot(settings, lambda: FIXED_NOW, post_init=True) as (built, _):
+        yield built.app
+
+
+@dataclass
+class Hook:
+    """The bot running on a webhook, and an HTTP client to post to it as Telegram does."""
+
+    api: LocalBotApi
+    server: WebhookServer
+    url: str
+    db: Database
+    http: aiohttp.ClientSession
+
+    async def post(self, update: dict[str, Any], secret: str | None = SECRET) -> int:
+        headers = {} if secret is None else {SECRET_HEADER: secret}
+        async with self.http.post(self.url, json=update, headers=headers) as response:
+            return response.status
+
+    def replies(self, chat_id: int) -> list[str]:
+        return [call.params["text"] for call in self.api.calls_to("sendMessage", chat_id)]
+
+
+@asynccontextmanager
+async def webhook_bot(db_url: str, api: LocalBotApi, path: str) -> AsyncIterator[Hook]:
+    """`digestbot run --webhook` in this process, with SECRET, on a free port at `path`."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}{path}"
+    settings = make_settings(
+        db_url, api, webhook_url=url, webhook_secret=SECRET, webhook_listen=f"127.0.0.1:{port}"
+    )
+    async with (
+        aiohttp.ClientSession() as http,
+        built_bot(settings, lambda: FIXED_NOW, started=True) as (built, deps),
+        serving_webhook(built.app, deps) as server,
+    ):
+        yield Hook(api, server, url, deps.db, http)
 
 
 @pytest.fixture(autouse=True)

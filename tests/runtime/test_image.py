@@ -9,7 +9,6 @@ import os
 import re
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
 from asyncio.subprocess import PIPE
@@ -21,6 +20,7 @@ import pytest
 import yaml
 
 from sandbox.localapi import LocalBotApi
+from tests.processes import child, terminate
 from tests.runtime.conftest import ADMIN, SECRET, TOKEN, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -296,10 +296,7 @@ async def test_the_image_steps_install_from_the_lock_and_start_every_role(
             WEBHOOK_URL=f"http://127.0.0.1:{webhook_port}/telegram",
             WEBHOOK_SECRET=SECRET,
         )
-        bot = await asyncio.create_subprocess_exec(
-            *entrypoint, "run", "--webhook", env=env, cwd=data, stderr=PIPE
-        )
-        try:
+        async with child(*entrypoint, "run", "--webhook", env=env, cwd=data, stderr=PIPE) as bot:
             await _wait_healthy(metrics_port, bot)
             code, out, err = await _run(check, env, data)
             assert code == 0, out + err
@@ -308,13 +305,8 @@ async def test_the_image_steps_install_from_the_lock_and_start_every_role(
             api.send_text(ADMIN, "/help")
             (reply,) = await api.wait_for_call("sendMessage", ADMIN, timeout=30)
             assert "/topic" in reply.params["text"]
-            bot.send_signal(signal.SIGTERM)
-            _, logged = await asyncio.wait_for(bot.communicate(), timeout=30)
+            _, logged = await terminate(bot)
             assert bot.returncode == 0, logged.decode()
-        finally:
-            if bot.returncode is None:
-                bot.kill()
-                await bot.wait()
     # LOG_JSON from the image: one JSON object per line, and no token.
     lines = logged.decode().splitlines()
     assert lines

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import signal
 import sys
 from asyncio.subprocess import PIPE
 from pathlib import Path
 
 import asyncpg
 import pytest
-from sqlalchemy.engine import make_url
 
-from bot.cli import main
 from sandbox.localapi import LocalBotApi
 from storage.locks import UPDATES_LOCK_ID, AlreadyRunning, process_lock
+from tests.conftest import asyncpg_dsn
+from tests.processes import child, exit_status, terminate
 from tests.runtime.conftest import TOKEN
 
 DIGESTBOT = str(Path(sys.executable).parent / "digestbot")
@@ -64,10 +63,6 @@ async def test_no_webhook_process_starts_beside_a_poller(db_url: str) -> None:
                 pass
 
 
-def _asyncpg_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 async def _lock_holders(connection: asyncpg.Connection) -> list[int]:
     rows = await connection.fetch(
         "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
@@ -82,7 +77,7 @@ async def _lock_holders(connection: asyncpg.Connection) -> list[int]:
 async def test_a_poller_whose_connection_breaks_takes_its_lock_again_or_stops(
     postgres_url: str,
 ) -> None:
-    other = await asyncpg.connect(_asyncpg_dsn(postgres_url))
+    other = await asyncpg.connect(asyncpg_dsn(postgres_url))
     try:
         async with process_lock(postgres_url, "polling", check_every=0.02) as lock:
             (first,) = await _lock_holders(other)
@@ -103,14 +98,6 @@ async def test_a_poller_whose_connection_breaks_takes_its_lock_again_or_stops(
         await other.close()
 
 
-def run_cli(args: list[str]) -> int:
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-    code = exit_info.value.code
-    assert isinstance(code, int)
-    return code
-
-
 async def test_digestbot_run_twice_on_one_database_the_second_exits_with_status_2(
     db_url: str,
     tmp_path: Path,
@@ -126,10 +113,9 @@ async def test_digestbot_run_twice_on_one_database_the_second_exits_with_status_
             "METRICS_LISTEN": "",
             "LOG_LEVEL": "WARNING",
         }
-        first = await asyncio.create_subprocess_exec(
+        async with child(
             DIGESTBOT, "run", cwd=tmp_path, env={**child_env, **env}, stderr=PIPE
-        )
-        try:
+        ) as first:
             # Polling starts with deleteWebhook; the lock was taken before any call.
             await api.wait_for_call("deleteWebhook", timeout=30)
             # The second one runs in this process (the same command, without the start-up
@@ -138,7 +124,7 @@ async def test_digestbot_run_twice_on_one_database_the_second_exits_with_status_
             for name, value in env.items():
                 monkeypatch.setenv(name, value)
             calls = len(api.calls)
-            assert await asyncio.to_thread(run_cli, ["run"]) == 2
+            assert await asyncio.to_thread(exit_status, ["run"]) == 2
             message = capsys.readouterr().err
             expected = "single-process" if is_sqlite(db_url) else "already polling"
             assert expected in message
@@ -146,13 +132,8 @@ async def test_digestbot_run_twice_on_one_database_the_second_exits_with_status_
             assert len(api.calls) == calls
             # The first one polls on, undisturbed, and stops cleanly on SIGTERM.
             assert first.returncode is None
-            first.send_signal(signal.SIGTERM)
-            _, first_err = await asyncio.wait_for(first.communicate(), timeout=30)
+            _, first_err = await terminate(first)
             assert first.returncode == 0, first_err.decode()
-        finally:
-            if first.returncode is None:
-                first.kill()
-                await first.wait()
 
 
 @pytest.mark.slow
@@ -163,10 +144,9 @@ async def test_a_second_sandbox_on_one_file_is_refused_and_the_first_runs_on(
     shutil.copyfile(sqlite_template, database)
     env = {**child_env, "NO_COLOR": "1", "METRICS_LISTEN": ""}
     sandbox = [DIGESTBOT, "sandbox", "--db", str(database)]
-    first = await asyncio.create_subprocess_exec(
+    async with child(
         *sandbox, cwd=tmp_path, env=env, stdin=PIPE, stdout=PIPE, stderr=PIPE
-    )
-    try:
+    ) as first:
         assert first.stdout is not None
         banner = ""
         while "/quit or Ctrl-D leaves." not in banner:
@@ -190,7 +170,3 @@ async def test_a_second_sandbox_on_one_file_is_refused_and_the_first_runs_on(
         out, err = await asyncio.wait_for(first.communicate(b"/start\n"), timeout=60)
         assert first.returncode == 0, err.decode()
         assert "bot › 👋 **Hi! I'm Digestbot.**" in out.decode()
-    finally:
-        if first.returncode is None:
-            first.kill()
-            await first.wait()

@@ -5,18 +5,11 @@ from __future__ import annotations
 import json
 import logging
 
-import aiohttp
 import pytest
 
-from bot.app import build_application
-from bot.runtime.deps import Deps
-from bot.runtime.lifecycle import running
 from bot.runtime.logs import configure_logging
-from bot.runtime.webhook import SECRET_HEADER, serving_webhook
 from sandbox.localapi import LocalBotApi
-from storage.database import Database
-from tests.conftest import FIXED_NOW
-from tests.runtime.conftest import ADMIN, SECRET, TOKEN, free_port, make_settings
+from tests.runtime.conftest import ADMIN, SECRET, TOKEN, webhook_bot
 
 
 @pytest.mark.usefixtures("restore_logging")
@@ -26,23 +19,10 @@ async def test_no_token_or_secret_in_logs_even_for_failing_requests(
 ) -> None:
     # What `digestbot` does first in every mode, at the most talkative level.
     configure_logging(logging.DEBUG, as_json=as_json, secrets=[TOKEN, SECRET])
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/hook"
-    settings = make_settings(
-        db_url, api, webhook_url=url, webhook_secret=SECRET, webhook_listen=f"127.0.0.1:{port}"
-    )
-    db = Database(db_url)
-    deps = Deps(settings=settings, db=db, clock=lambda: FIXED_NOW)
-    app = build_application(deps)
-    async with (
-        aiohttp.ClientSession() as http,
-        running(app),
-        serving_webhook(app, deps),
-    ):
+    async with webhook_bot(db_url, api, "/hook") as hook:
         # A request with a wrong secret, refused.
         update = api.send_text(ADMIN, "/help", deliver=False)
-        async with http.post(url, json=update, headers={SECRET_HEADER: "wrong"}) as response:
-            assert response.status == 403
+        assert await hook.post(update, secret="wrong") == 403
         # A reply Telegram refuses, and one whose answer never arrives: both fail in the
         # handler, with tracebacks that go through the HTTP client (whose URLs hold the token).
         api.fail_next("sendMessage", 400, "Bad Request: chat not found")
@@ -51,7 +31,6 @@ async def test_no_token_or_secret_in_logs_even_for_failing_requests(
         api.drop_next("sendMessage")
         api.send_text(ADMIN, "/help")
         await api.wait_for(lambda a: a.counters["webhook.delivered"] == 2, timeout=15)
-    await db.dispose()
 
     logged = capsys.readouterr().err
     assert "Refused a webhook request" in logged

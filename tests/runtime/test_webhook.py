@@ -5,64 +5,27 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any
 
-import aiohttp
 import pytest
 import telegram
 from sqlalchemy import update as sa_update
 from telegram import Update
 
-from bot.app import build_application
 from bot.runtime import metrics
-from bot.runtime.deps import Deps
-from bot.runtime.lifecycle import running
-from bot.runtime.webhook import SECRET_HEADER, WebhookServer, serving_webhook
+from bot.runtime.webhook import SECRET_HEADER
 from sandbox.localapi import LocalBotApi
-from storage.database import Database
 from storage.models import ProcessedUpdateRow
 from storage.updates import UPDATE_LEASE, Claim
 from tests.conftest import FIXED_NOW
-from tests.runtime.conftest import ADMIN, SECRET, TOKEN, free_port, make_settings
+from tests.runtime.conftest import ADMIN, SECRET, TOKEN, Hook, webhook_bot
 
 PATH = "/telegram/updates"
 
 
-@dataclass
-class Hook:
-    api: LocalBotApi
-    server: WebhookServer
-    url: str
-    db: Database
-    http: aiohttp.ClientSession
-
-    async def post(self, update: dict[str, Any], secret: str | None = SECRET) -> int:
-        headers = {} if secret is None else {SECRET_HEADER: secret}
-        async with self.http.post(self.url, json=update, headers=headers) as response:
-            return response.status
-
-    def replies(self, chat_id: int) -> list[str]:
-        return [call.params["text"] for call in self.api.calls_to("sendMessage", chat_id)]
-
-
 @pytest.fixture
 async def hook(db_url: str, api: LocalBotApi) -> AsyncIterator[Hook]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}{PATH}"
-    settings = make_settings(
-        db_url, api, webhook_url=url, webhook_secret=SECRET, webhook_listen=f"127.0.0.1:{port}"
-    )
-    db = Database(db_url)
-    deps = Deps(settings=settings, db=db, clock=lambda: FIXED_NOW)
-    app = build_application(deps)
-    async with (
-        aiohttp.ClientSession() as http,
-        running(app),
-        serving_webhook(app, deps) as server,
-    ):
-        yield Hook(api, server, url, db, http)
-    await db.dispose()
+    async with webhook_bot(db_url, api, PATH) as running:
+        yield running
 
 
 def sample(name: str, **labels: str) -> float:

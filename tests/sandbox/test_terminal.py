@@ -16,7 +16,7 @@ import pytest
 
 from bot.runtime.config import Settings
 from sandbox.terminal import run_sandbox
-from tests.handlers.test_cli_bot import ROOT, clean_env
+from tests.cli.test_run import ROOT, clean_env
 
 DANUBE = ROOT / "tests" / "data" / "articles" / "danube-grain-barges.txt"
 TITLE = "Drought Strands Danube Grain Barges as River Falls to Record Low Near Izmail"

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 
 import httpx
 import pytest
 import telegram
 from telegram.error import InvalidToken, NetworkError
 
+from bench.delivery import start_local_api
 from sandbox.localapi import LocalBotApi
 from tests.sandbox.support import ALICE, TOKEN
 
@@ -82,21 +82,8 @@ async def test_json_bodies_and_query_strings_are_accepted(http: httpx.AsyncClien
 
 @pytest.mark.slow
 async def test_standalone_server_prints_its_url_and_stops_on_sigterm() -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "sandbox.localapi",
-        "--port",
-        "0",
-        "--token",
-        TOKEN,
-        "--chat",
-        str(ALICE),
-        stdout=asyncio.subprocess.PIPE,
-    )
+    process, url = await start_local_api("--token", TOKEN, "--chat", str(ALICE))
     try:
-        assert process.stdout is not None
-        url = (await asyncio.wait_for(process.stdout.readline(), 10)).decode().strip()
         assert url.startswith("http://127.0.0.1:")
         async with httpx.AsyncClient(base_url=url) as client:
             sent = await client.post(

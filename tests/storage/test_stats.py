@@ -10,8 +10,9 @@ from bot.domain.articles import Article
 from bot.domain.labels import LabelKind
 from bot.domain.stats import BotStats
 from storage.database import Database
-from storage.models import ChatRow, DeliveryRow
+from storage.models import ChatRow
 from tests.conftest import FIXED_NOW
+from tests.seeding import add_deliveries
 
 
 async def test_an_empty_store_counts_nothing(db: Database) -> None:
@@ -44,19 +45,7 @@ async def test_only_digests_sent_since_the_day_began_count(db: Database) -> None
             ("digest", "failed", FIXED_NOW),
             ("alert", "sent", FIXED_NOW),
         ]
-        for n, (kind, state, at) in enumerate(rows):
-            repos.session.add(
-                DeliveryRow(
-                    chat_id=1,
-                    kind=kind,
-                    span_end=at - timedelta(minutes=n) if kind == "digest" else None,
-                    state=state,
-                    priority=1,
-                    attempts=1,
-                    created_at=at,
-                    updated_at=at,
-                )
-            )
+        add_deliveries(repos, 1, rows)
     async with db.read() as repos:
         stats = await repos.stats.collect(day_start)
     assert stats == BotStats(

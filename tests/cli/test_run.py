@@ -5,15 +5,15 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import signal
 import sys
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
 
-from bot.cli import main
 from sandbox.localapi import LocalBotApi
-from tests.handlers.conftest import ALICE, TOKEN
+from tests.driver import ALICE, TOKEN
+from tests.processes import child, exit_status, terminate
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,10 +36,11 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-async def digestbot(
-    *args: str, cwd: Path, env: dict[str, str], stdin: bytes | None = None
-) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
+def digestbot_process(
+    *args: str, cwd: Path, env: dict[str, str]
+) -> AbstractAsyncContextManager[asyncio.subprocess.Process]:
+    """`python -m bot args` in a process of its own, with pipes for its input and output."""
+    return child(
         sys.executable,
         "-m",
         "bot",
@@ -50,7 +51,13 @@ async def digestbot(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(process.communicate(stdin), timeout=120)
+
+
+async def digestbot(
+    *args: str, cwd: Path, env: dict[str, str], stdin: bytes | None = None
+) -> tuple[int, str, str]:
+    async with digestbot_process(*args, cwd=cwd, env=env) as process:
+        out, err = await asyncio.wait_for(process.communicate(stdin), timeout=120)
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()
 
@@ -60,9 +67,7 @@ def test_run_without_a_token_says_how_to_get_one(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("BOT_TOKEN", raising=False)
-    with pytest.raises(SystemExit) as exit_info:
-        main(["run"])
-    assert exit_info.value.code == 2
+    assert exit_status(["run"]) == 2
     err = capsys.readouterr().err
     for needed in ("@BotFather", "/newbot", "BOT_TOKEN=", ".env", "digestbot sandbox"):
         assert needed in err
@@ -81,17 +86,7 @@ async def test_run_polls_answers_and_stops_cleanly_on_sigterm(
             TELEGRAM_API_URL=api.url,
             DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
         )
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            cwd=tmp_path,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        try:
+        async with digestbot_process("run", cwd=tmp_path, env=env) as process:
             # On start: the schema is upgraded and the command menu registered.
             await api.wait_for_call("setMyCommands", timeout=60)
             menu = next(iter(api.commands.values()))
@@ -102,12 +97,7 @@ async def test_run_polls_answers_and_stops_cleanly_on_sigterm(
             (sent,) = await api.wait_for_call("sendMessage", ALICE, timeout=30)
             assert sent.result["text"].startswith("👋 Hi! I'm Digestbot.")
             await api.wait_for(lambda server: not server.pending_updates, timeout=30)
-            process.send_signal(signal.SIGTERM)
-            out, err = await asyncio.wait_for(process.communicate(), timeout=30)
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
+            out, err = await terminate(process)
     assert process.returncode == 0, err.decode()
     assert TOKEN.split(":")[1] not in out.decode() + err.decode()
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.domain.deliveries import ChatSchedule
-from tests.delivery.conftest import ALICE, MONDAY, Bot, article, titles_in
+from tests.driver import ALICE, MONDAY, article, titles_in
+from tests.handlers.conftest import Bot, buttons
 
 SLOT = MONDAY + timedelta(hours=6)  # 08:00 in Kyiv
 GROUP = -7001
@@ -20,10 +21,6 @@ async def schedule(bot: Bot, chat_id: int = ALICE) -> ChatSchedule:
     return found
 
 
-def texts(message_buttons: list[dict[str, str]]) -> list[str]:
-    return [button["text"] for button in message_buttons]
-
-
 async def test_digest_alone_shows_the_setting_with_buttons(bot: Bot) -> None:
     bot.clock.set(MONDAY + timedelta(hours=8))  # 10:00 in Kyiv
     (reply,) = await bot.send("/digest")
@@ -33,7 +30,7 @@ async def test_digest_alone_shows_the_setting_with_buttons(bot: Bot) -> None:
         "Next digest: Tue 24 Nov, 08:00.",
         "Alerts: off (/alerts).",
     ]
-    assert texts(reply.buttons()) == [
+    assert buttons(reply) == [
         "07:00",
         "✓ 08:00",
         "09:00",
@@ -54,7 +51,7 @@ async def test_digest_alone_shows_the_setting_with_buttons(bot: Bot) -> None:
         "Time zone: Europe/Kyiv (UTC+02:00, now 10:00).",
         "Next digest: Tue 24 Nov, 09:00.",
     ]
-    assert texts(panel.buttons())[:3] == ["07:00", "08:00", "✓ 09:00"]
+    assert buttons(panel)[:3] == ["07:00", "08:00", "✓ 09:00"]
     assert (await schedule(bot)).digest_minute == 9 * 60
 
 
@@ -66,8 +63,8 @@ async def test_pressing_off_twice_edits_the_panel_and_sends_nothing_new(bot: Bot
     assert answer["text"] == "🔕 Daily digest off."
     shown = bot.current(panel)
     assert shown.text.startswith("📰 Daily digest: off.")
-    assert "✓ 08:00" not in texts(shown.buttons())
-    assert texts(shown.buttons())[-2:] == ["✓ Off", "📨 Send now"]
+    assert "✓ 08:00" not in buttons(shown)
+    assert buttons(shown)[-2:] == ["✓ Off", "📨 Send now"]
     # The same button again: a notice, the panel stays, nothing is sent.
     answer, new = await bot.press(shown, data="dg:t:off")
     assert new == []
@@ -78,7 +75,7 @@ async def test_pressing_off_twice_edits_the_panel_and_sends_nothing_new(bot: Bot
     # Back on from the same panel.
     answer, new = await bot.press(shown, text="07:00")
     assert new == []
-    assert texts(bot.current(panel).buttons())[0] == "✓ 07:00"
+    assert buttons(bot.current(panel))[0] == "✓ 07:00"
 
 
 async def test_a_double_tap_on_off_changes_the_setting_once(bot: Bot) -> None:
@@ -144,7 +141,7 @@ async def test_timezone_suggests_for_near_misses_and_accepts_offsets(bot: Bot) -
     await bot.chat(ALICE, ["Kyiv"])
     (reply,) = await bot.send("/timezone Kiev")
     assert reply.text == "🤷 I don't know the time zone “Kiev”. Did you mean:"
-    assert texts(reply.buttons()) == ["Europe/Kyiv"]
+    assert buttons(reply) == ["Europe/Kyiv"]
     _, new = await bot.press(reply, text="Europe/Kyiv")
     # The suggestions become the answer: no button is left to press again.
     assert new == []
@@ -176,7 +173,7 @@ async def test_alerts_on_and_off(bot: Bot) -> None:
     assert answer["text"] == "🔔 Alerts on."
     panel = bot.current(reply)
     assert panel.text.startswith("🔔 Alerts are on")
-    assert texts(panel.buttons()) == ["🔕 Turn off"]
+    assert buttons(panel) == ["🔕 Turn off"]
     assert (await schedule(bot)).alerts
     # An older panel's "Turn on" changes nothing more.
     (older,) = [m for m in bot.api.messages(ALICE) if m.message_id == reply.message_id]

@@ -20,7 +20,7 @@ from bot.domain.articles import Article
 from storage import fulltext
 from storage.database import Database
 from storage.fulltext import RANK_WINDOW
-from tests.conftest import FIXED_NOW, POSTGRES_URL, _asyncpg_dsn
+from tests.conftest import FIXED_NOW, POSTGRES_URL, postgres_admin
 
 
 def article(
@@ -283,19 +283,12 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     name = f"digestbot_search_{uuid.uuid4().hex[:12]}"
 
-    async def admin(sql: str) -> None:
-        connection = await asyncpg.connect(_asyncpg_dsn(POSTGRES_URL), timeout=5)
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
     try:
-        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+        asyncio.run(postgres_admin(f'CREATE DATABASE "{name}"'))
     except (OSError, asyncpg.PostgresError, TimeoutError) as error:
         pytest.skip(f"PostgreSQL is not reachable: {error}")
     yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture
