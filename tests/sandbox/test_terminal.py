@@ -103,7 +103,7 @@ async def test_a_pushed_alert_prints_without_further_input(
     )
     out, err = await asyncio.wait_for(process.communicate(), timeout=120)
     assert process.returncode == 0, err.decode()
-    assert "1 new, 0 already known, 0 refused" in out.decode() + err.decode()
+    assert "1 new, 0 updated, 0 already known, 0 refused" in out.decode() + err.decode()
     # Nothing more is typed: the alert prints on its own.
     await screen.shows(f"bot › **{TITLE}**")
     assert not session.done()
