@@ -115,6 +115,8 @@ class DeliveryPipeline:
 
     def start_draining(self) -> None:
         """Send what is pending in the background, unless a drain is running already."""
+        if not self._app.running:
+            return  # a tick that lands while the bot stops: the next run sends what is due
         if self._task is not None and not self._task.done():
             self._again = True
             return
