@@ -9,14 +9,16 @@ them, `ChatRecorder` records the chat (see handlers.registry).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
 import telegram
 from telegram import CallbackQuery, Chat, Update, User
-from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import BadRequest, Forbidden
+from telegram.constants import ChatAction, ChatMemberStatus, ChatType
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -59,6 +61,21 @@ class Command:
     async def reply(self, message: Message) -> telegram.Message:
         """Answer the command."""
         return await reply(self.message, message)
+
+    @contextlib.asynccontextmanager
+    async def typing(self) -> AsyncIterator[None]:
+        """Show "typing…" in the chat while the work inside takes its time.
+
+        For work that can take noticeably long (a search of every article's text), not for
+        instant replies: a chat action is one more request, so most replies go without. It
+        runs beside the work, so it costs the reply no time unless it is the slower of the
+        two, and it is done before the reply goes out. Failing, it fails nothing."""
+        action = asyncio.create_task(self.bot.send_chat_action(self.chat.id, ChatAction.TYPING))
+        try:
+            yield
+        finally:
+            with contextlib.suppress(TelegramError):
+                await action
 
     async def admins_only(self, what: AdminsOnly) -> bool:
         """Whether the sender may change `what`; if not, say so in a reply."""
@@ -150,9 +167,13 @@ def button(
             await query.answer()
             return
         press = Press(update, context, chat, query, args)
-        await callback(press)
-        if not press.answered:
-            await query.answer()
+        try:
+            await callback(press)
+        finally:
+            # Handlers answer before they send or edit anything (the spinner stops at once);
+            # one that had nothing to say, or failed, is answered here.
+            if not press.answered:
+                await query.answer()
 
     return CallbackQueryHandler(prologue, pattern=PATTERNS[action])
 

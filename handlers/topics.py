@@ -8,7 +8,7 @@ from typing import Any
 
 from telegram.ext import ExtBot
 
-from bot.domain.cards import render_card
+from bot.domain.cards import page, render_card
 from bot.domain.commands import parse_labels, rank_suggestions
 from bot.domain.labels import Label, LabelKind
 from bot.domain.messages import Message
@@ -16,6 +16,7 @@ from bot.domain.records import StoredArticle
 from bot.domain.replies import (
     LABEL_GONE,
     MAX_LABEL_BUTTONS,
+    MORE_SHOWN,
     LabelProblems,
     topic_more,
     topic_more_done,
@@ -27,7 +28,7 @@ from bot.domain.replies import (
 )
 from bot.runtime.deps import Deps
 from handlers.incoming import Command, Press
-from handlers.messages import edit, send
+from handlers.messages import retire, send, send_all
 from storage.repos import Repos
 
 # Cards per /topic message burst: enough to read, few enough not to flood the chat.
@@ -74,7 +75,8 @@ class TopicHandlers:
                 page = await _page(repos, labels, 0)
             elif not parsed.too_long:
                 # Not a known hashtag or theme: search the articles' text instead.
-                matches = await repos.articles.search_text(argument, limit=PAGE_SIZE)
+                async with said.typing():
+                    matches = await repos.articles.search_text(argument, limit=PAGE_SIZE)
             if not labels and not matches and request is not None:
                 candidates = await repos.labels.similar(request.key)
                 suggestions = rank_suggestions(request.key, candidates, limit=MAX_LABEL_BUTTONS)
@@ -83,9 +85,8 @@ class TopicHandlers:
             await _send_page(said.bot, chat_id, labels, page, 0)
             return
         if matches:
-            for stored in matches:
-                await send(said.bot, chat_id, render_card(stored))
-            await send(said.bot, chat_id, topic_text_matches(argument, len(matches)))
+            cards = [render_card(stored) for stored in matches]
+            await send_page(said.bot, chat_id, cards, topic_text_matches(argument, len(matches)))
             return
         if request is not None:
             await said.reply(topic_not_found(request.text, suggestions))
@@ -102,16 +103,18 @@ class TopicHandlers:
             await _send_page(press.bot, press.chat.id, *found, 0)
 
     async def more(self, press: Press) -> None:
-        """The "More" button (`more:<label id>:<offset>`): the next few cards."""
+        """The "More" button (`more:<label id>:<offset>`): the next few cards, once.
+
+        The button leaves the card it rides on first (the card keeps its "Showing…" line):
+        a second press, a double tap or one queued behind the first, finds it gone and sends
+        nothing. Its answer waits for that one edit, since the answer says which press it was."""
+        if not await retire(press.query):
+            await press.answer(MORE_SHOWN)
+            return
         label_id, offset = press.ids
         found = await self._topic_page(press, label_id, offset)
-        if found is None:
-            return
-        labels, page = found
-        total = page[1]
-        # The old footer keeps its count but loses its button: "More" is pressed once.
-        await edit(press.query, topic_more_done(labels, min(offset, total), total))
-        await _send_page(press.bot, press.chat.id, labels, page, offset)
+        if found is not None:
+            await _send_page(press.bot, press.chat.id, *found, offset)
 
     async def active(self, press: Press) -> None:
         """The "Active topics" button."""
@@ -134,22 +137,38 @@ class TopicHandlers:
         return labels, page
 
 
+async def send_page(
+    bot: ExtBot[Any], chat_id: int, cards: Sequence[Message], footer: Message | None
+) -> None:
+    """Send a page of cards whose footer (a count, a "More") rides on the last card: a page
+    of three cards is three messages, within the burst a chat's reply goes out in at once."""
+    await send_all(bot, chat_id, page(cards, footer))
+
+
+async def page_footer(repos: Repos, label_id: int, shown: int) -> Message | None:
+    """Return the footer of a topic's page that ends after `shown` articles, None if the topic
+    is gone or has no more."""
+    labels = await _siblings(repos, label_id)
+    if not labels:
+        return None
+    total = await repos.articles.count_for_labels([label.id for label in labels])
+    return topic_more(labels, primary(labels).id, shown, total) if shown < total else None
+
+
 async def _send_page(
     bot: ExtBot[Any],
     chat_id: int,
     labels: Sequence[Label],
-    page: tuple[list[StoredArticle], int],
+    found: tuple[list[StoredArticle], int],
     offset: int,
 ) -> None:
-    articles, total = page
+    articles, total = found
     if not articles:
         await send(bot, chat_id, _no_more(labels, total))
         return
-    for stored in articles:
-        await send(bot, chat_id, render_card(stored))
     shown = offset + len(articles)
-    if shown < total:
-        await send(bot, chat_id, topic_more(labels, primary(labels).id, shown, total))
+    footer = topic_more(labels, primary(labels).id, shown, total) if shown < total else None
+    await send_page(bot, chat_id, [render_card(stored) for stored in articles], footer)
 
 
 def _no_more(labels: Sequence[Label], total: int) -> Message:

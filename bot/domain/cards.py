@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from bot.domain.labels import hashtag_form
 from bot.domain.messages import Action, Button, Message
 from bot.domain.records import StoredArticle
-from bot.domain.text import clip, escape, escape_attribute, utf16_len
+from bot.domain.text import clip, escape, escape_attribute, utf16_len, visible_len
 
 # Telegram refuses a message whose text, after entity parsing, is longer than 4,096 UTF-16
 # code units; escaping does not count, the visible text does.
@@ -20,13 +20,20 @@ TAKEAWAY_LIMIT = 500
 MAX_TAKEAWAYS = 6
 TAGS_LIMIT = 500
 THEMES_LIMIT = 200
+# Room every card keeps free for the line a page of cards ends with ("Showing 3 of 12 articles
+# on #Kyiv."), which rides on the page's last card rather than costing a message of its own.
+FOOTER_ROOM = 256
+# A retelling that fits in the card with that room to spare goes in the card itself, as an
+# expandable quote the reader opens without a round trip; a longer one is paged (see below).
+CARD_LIMIT = MESSAGE_LIMIT - FOOTER_ROOM
 
 
 # --- The card: takeaways first ------------------------------------------------------------
 
 
 def render_card(stored: StoredArticle) -> Message:
-    """Return an article's card: bold title, key takeaways, hashtags, themes, retelling button."""
+    """Return an article's card: bold title, key takeaways, hashtags, themes, and the retelling
+    (in a collapsed quote when it fits, else behind a button)."""
     article = stored.article
     lines = [f"<b>{escape(clip(article.title, TITLE_LIMIT))}</b>", "", "📌 <b>Key takeaways</b>"]
     takeaways = article.takeaways[:MAX_TAKEAWAYS]
@@ -46,8 +53,26 @@ def render_card(stored: StoredArticle) -> Message:
         lines.append(f"🏷 <i>{escape(themes)}</i>")
     if article.url:
         lines.append(f'🔗 <a href="{escape_attribute(article.url)}">Source</a>')
-    button = Button("📖 Full retelling", Action.RETELL, (stored.id, 1))
-    return Message("\n".join(lines), ((button,),))
+    return _with_retelling(stored, "\n".join(lines))
+
+
+def _with_retelling(stored: StoredArticle, card: str) -> Message:
+    """Add the retelling to a card: inline and collapsed when it fits, else a button to page it."""
+    quote = retelling_quote(stored)
+    if quote is not None and visible_len(card) + 2 + visible_len(quote) <= CARD_LIMIT:
+        return Message(f"{card}\n\n{quote}")
+    return Message(card, ((Button("📖 Full retelling", Action.RETELL, (stored.id, 1)),),))
+
+
+def retelling_quote(stored: StoredArticle) -> str | None:
+    """Return the whole retelling as an expandable quote (Bot API 7.4), None if it is empty.
+
+    Telegram shows its first lines and opens the rest on a tap, in the client: no request."""
+    paragraphs = [" ".join(raw.split()) for raw in stored.article.retelling]
+    body = "\n\n".join(escape(paragraph) for paragraph in paragraphs if paragraph)
+    if not body:
+        return None
+    return f"<blockquote expandable>📖 <b>Full retelling</b>\n{body}</blockquote>"
 
 
 def _fitting(items: Sequence[str], limit: int, separator: str) -> str:
@@ -61,6 +86,28 @@ def _fitting(items: Sequence[str], limit: int, separator: str) -> str:
         kept.append(item)
         used += cost
     return separator.join(kept)
+
+
+# --- A page of cards ------------------------------------------------------------------
+
+
+def page(cards: Sequence[Message], footer: Message | None) -> list[Message]:
+    """Return a page of cards as it is sent: the footer's line and buttons ride on the last
+    card when they fit (three cards are three messages), else the footer comes alone."""
+    if footer is None:
+        return list(cards)
+    joined = with_footer(cards[-1], footer) if cards else None
+    if joined is None:
+        return [*cards, footer]
+    return [*cards[:-1], joined]
+
+
+def with_footer(card: Message, footer: Message) -> Message | None:
+    """Return a card with a page's footer under it, None if the two exceed a message."""
+    text = f"{card.text}\n\n{footer.text}"
+    if visible_len(text) > MESSAGE_LIMIT:
+        return None
+    return Message(text, card.buttons + footer.buttons)
 
 
 # --- The retelling, in pages ----------------------------------------------------------------

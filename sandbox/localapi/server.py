@@ -752,6 +752,10 @@ class LocalBotApi:
         state = self._callbacks.get(callback_query_id)
         return state.answer if state else None
 
+    def unanswered_callbacks(self) -> list[str]:
+        """The ids of button presses the bot has not answered (answerCallbackQuery) yet."""
+        return [query_id for query_id, state in self._callbacks.items() if not state.answered]
+
     @property
     def pending_updates(self) -> list[dict[str, Any]]:
         """Updates waiting for getUpdates or webhook delivery."""

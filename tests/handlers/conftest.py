@@ -94,6 +94,26 @@ class Chat:
         ]
         return answer, new
 
+    async def double_tap(
+        self, message: StoredMessage, *, text: str
+    ) -> tuple[list[dict[str, Any] | None], list[StoredMessage]]:
+        """A person presses a button twice before the first press shows any effect; return
+        both callback answers and the new bot messages."""
+        before = {m.message_id for m in self.api.messages(message.chat_id)}
+        taps = [
+            self.api.press_button(message.chat_id, message.message_id, text=text, deliver=False)
+            for _ in range(2)
+        ]
+        for update in taps:
+            await self._process(update)
+        answers = [self.api.callback_answer(tap["callback_query"]["id"]) for tap in taps]
+        new = [
+            copy.deepcopy(m)
+            for m in self.api.messages(message.chat_id)
+            if m.from_bot and m.message_id not in before
+        ]
+        return answers, new
+
     def current(self, message: StoredMessage) -> StoredMessage:
         """A copy of the message as the chat shows it now (edits applied)."""
         found = {m.message_id: m for m in self.api.messages(message.chat_id)}
@@ -107,6 +127,11 @@ class Chat:
 
 def buttons(message: StoredMessage) -> list[str]:
     return [button["text"] for button in message.buttons()]
+
+
+def footer(message: StoredMessage) -> str:
+    """The last paragraph of a message: the line a page of cards ends with."""
+    return message.text.rsplit("\n\n", 1)[-1]
 
 
 def callback_data(message: StoredMessage) -> list[str]:
@@ -148,6 +173,8 @@ async def chat(
             if APOLOGY in m.text
         ]
         assert not apologies
+    # Every button press was answered, so no button kept spinning.
+    assert not api.unanswered_callbacks()
 
 
 @pytest.fixture
