@@ -2,7 +2,8 @@
 and back to the takeaways; an entity's button opens its topic.
 
 All but the entity buttons edit the card's own message in place, so a card never floods the
-chat."""
+chat. A retelling short enough to fit in the card needs no button: it is in the card already,
+as a collapsed quote (see bot.domain.cards)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ from typing import Any
 from telegram.ext import ExtBot
 
 from bot.domain.card_sections import entity_names, render_analysis, render_connections
-from bot.domain.cards import render_card, render_retelling
-from bot.domain.messages import Message
+from bot.domain.cards import render_card, render_retelling, with_footer
+from bot.domain.messages import Action, Message
 from bot.domain.records import StoredArticle
 from bot.domain.replies import ARTICLE_GONE
 from bot.runtime.deps import Deps
 from handlers.incoming import Press
-from handlers.messages import edit, send
+from handlers.messages import carried, edit, send
+from handlers.topics import page_footer
 
 # What /topic answers, given the bot, chat, argument, zone and how to reply (TopicHandlers.show).
 ShowTopic = Callable[
@@ -36,28 +38,38 @@ class CardHandlers:
         self._show_topic = show_topic
 
     async def retell(self, press: Press) -> None:
-        """`ret:<article id>:<page>`: show that page of the retelling in place."""
-        article_id, page = press.ids
-        stored = await self._article(press, article_id)
+        """`ret:<article id>:<page>`: show that page of the retelling in place.
+
+        On a page's last card the "More" stays under the retelling (its line does not: a
+        retelling page fills a message)."""
+        article_id, number = press.ids
+        stored, _ = await self._article(press, article_id)
         if stored is not None:
-            await edit(press.query, render_retelling(stored, page))
+            shown = render_retelling(stored, number)
+            more = carried(press.query, Action.MORE)
+            await edit(press.query, Message(shown.text, shown.buttons + more))
 
     async def takeaways(self, press: Press) -> None:
-        """`tak:<article id>`: back to the card with the key takeaways, in place."""
-        stored = await self._article(press, press.ids[0])
-        if stored is not None:
-            await edit(press.query, render_card(stored, press.zone))
+        """`tak:<article id>`: back to the card with the key takeaways, in place (with the
+        page's footer again if it is a page's last card)."""
+        stored, footer = await self._article(press, press.ids[0], with_footer=True)
+        if stored is None:
+            return
+        card = render_card(stored, press.zone)
+        if footer is not None:
+            card = with_footer(card, footer) or Message(card.text, card.buttons + footer.buttons)
+        await edit(press.query, card)
 
     async def connections(self, press: Press) -> None:
         """`cx:<article id>`: the entity graph and the article's entities, in place."""
-        stored = await self._article(press, press.ids[0])
+        stored, _ = await self._article(press, press.ids[0])
         if stored is not None:
             await edit(press.query, render_connections(stored))
 
     async def analysis(self, press: Press) -> None:
         """`ana:<article id>:<page>`: that page of the deep analysis, in place."""
         article_id, page = press.ids
-        stored = await self._article(press, article_id)
+        stored, _ = await self._article(press, article_id)
         if stored is not None:
             await edit(press.query, render_analysis(stored, page))
 
@@ -65,7 +77,7 @@ class CardHandlers:
         """`ent:<article id>:<number>`: the topic of one of the article's entities, as
         `/topic <name>` shows it (its label's cards, or a search for its name)."""
         article_id, number = press.ids
-        stored = await self._article(press, article_id)
+        stored, _ = await self._article(press, article_id)
         if stored is None:
             return
         names = entity_names(stored.article)
@@ -79,12 +91,20 @@ class CardHandlers:
     async def nothing(self, press: Press) -> None:
         """A button that only shows something, like the page number: answered, it stays."""
 
-    async def _article(self, press: Press, article_id: int) -> StoredArticle | None:
-        """Return the article and answer the press, or say it is gone and drop the buttons."""
+    async def _article(
+        self, press: Press, article_id: int, *, with_footer: bool = False
+    ) -> tuple[StoredArticle | None, Message | None]:
+        """Return the article (and, if asked, the footer of the page the card ends) and answer
+        the press, or say the article is gone and drop the buttons."""
+        more = carried(press.query, Action.MORE) if with_footer else ()
+        footer = None
         async with self._deps.db.read() as repos:
             stored = await repos.articles.get(article_id)
+            if stored is not None and more:
+                label_id, shown = more[0][0].args
+                footer = await page_footer(repos, int(label_id), int(shown))
         if stored is None:
             await press.gone(ARTICLE_GONE, drop=True)
         else:
             await press.answer()
-        return stored
+        return stored, footer

@@ -9,6 +9,7 @@ them, `ChatRecorder` records the chat (see handlers.registry).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
@@ -33,7 +34,7 @@ from bot.domain.messages import Action, Message
 from bot.domain.replies import AdminsOnly, refusal_not_admin
 from bot.domain.schedule import zone_for
 from bot.runtime.deps import Deps
-from handlers.messages import drop_buttons, edit, reply
+from handlers.messages import drop_buttons, edit, reply, typing
 
 # Commands come in messages and channel posts; edits of old commands are not run again.
 COMMAND_UPDATES = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
@@ -75,6 +76,10 @@ class Command:
     async def reply(self, message: Message) -> telegram.Message:
         """Answer the command."""
         return await reply(self.message, message)
+
+    def typing(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Show "typing…" in the chat while the work inside takes its time (see typing)."""
+        return typing(self.bot, self.chat.id)
 
     async def admins_only(self, what: AdminsOnly) -> bool:
         """Whether the sender may change `what`; if not, say so in a reply."""
@@ -186,9 +191,13 @@ def button(
             await query.answer()
             return
         press = Press(update, context, chat, query, args)
-        await callback(press)
-        if not press.answered:
-            await query.answer()
+        try:
+            await callback(press)
+        finally:
+            # Handlers answer before they send or edit anything (the spinner stops at once);
+            # one that had nothing to say, or failed, is answered here.
+            if not press.answered:
+                await query.answer()
 
     return CallbackQueryHandler(prologue, pattern=PATTERNS[action])
 

@@ -6,16 +6,19 @@ bot/app.py), so no call here names them.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import telegram
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest
+from telegram.constants import ChatAction
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ExtBot
 
-from bot.domain.callbacks import encode
-from bot.domain.messages import Message
+from bot.domain.callbacks import decode_ids, encode
+from bot.domain.messages import Action, Button, Message, Rows
 
 
 def markup(message: Message) -> InlineKeyboardMarkup | None:
@@ -60,8 +63,71 @@ async def edit(query: CallbackQuery, message: Message) -> bool:
     return True
 
 
+async def send_all(bot: ExtBot[Any], chat_id: int, messages: Sequence[Message]) -> None:
+    """Send messages to a chat, in order."""
+    for message in messages:
+        await send(bot, chat_id, message)
+
+
+async def retire(query: CallbackQuery) -> bool:
+    """Remove the pressed button from its message so it cannot be pressed again; return False
+    if it was gone already (a second press, sent before the first one's edit showed).
+
+    Telegram's "not modified" answer tells the second press from the first, so a button that
+    works once needs no state of its own, whichever process handles the press."""
+    message = query.message
+    if not isinstance(message, telegram.Message) or message.reply_markup is None:
+        return True  # too old to read: nothing to remove, the press counts as the first
+    rows = [
+        [button for button in row if button.callback_data != query.data]
+        for row in message.reply_markup.inline_keyboard
+    ]
+    kept = [row for row in rows if row]
+    try:
+        await query.edit_message_reply_markup(
+            reply_markup=InlineKeyboardMarkup(kept) if kept else None
+        )
+    except BadRequest as error:
+        if "not modified" in error.message.lower():
+            return False
+        raise
+    return True
+
+
+def carried(query: CallbackQuery, action: Action) -> Rows:
+    """Return the `action` buttons of the pressed message, one a row, as descriptions: what an
+    edit in place keeps (the "More" a page's last card carries)."""
+    message = query.message
+    if not isinstance(message, telegram.Message) or message.reply_markup is None:
+        return ()
+    found: list[tuple[Button, ...]] = []
+    for row in message.reply_markup.inline_keyboard:
+        for button in row:
+            data = button.callback_data if isinstance(button.callback_data, str) else None
+            args = decode_ids(action, data)
+            if args is not None:
+                found.append((Button(button.text, action, args),))
+    return tuple(found)
+
+
 async def drop_buttons(query: CallbackQuery) -> None:
     """Remove the buttons of a message whose buttons no longer lead anywhere."""
     # Already without buttons, or too old to edit: either way there is nothing to press.
     with contextlib.suppress(BadRequest):
         await query.edit_message_reply_markup(reply_markup=None)
+
+
+@contextlib.asynccontextmanager
+async def typing(bot: ExtBot[Any], chat_id: int) -> AsyncIterator[None]:
+    """Show "typing…" in a chat while the work inside takes its time.
+
+    For work that can take noticeably long (a search of every article's text), not for
+    instant replies: a chat action is one more request, so most replies go without. It runs
+    beside the work, so it costs the reply no time unless it is the slower of the two, and it
+    is done before the reply goes out. Failing, it fails nothing."""
+    action = asyncio.create_task(bot.send_chat_action(chat_id, ChatAction.TYPING))
+    try:
+        yield
+    finally:
+        with contextlib.suppress(TelegramError):
+            await action

@@ -10,7 +10,7 @@ from typing import Any
 import telegram
 from telegram.ext import ExtBot
 
-from bot.domain.cards import render_card
+from bot.domain.cards import page, render_card
 from bot.domain.commands import parse_labels, rank_suggestions
 from bot.domain.labels import Label, LabelKind
 from bot.domain.messages import Message
@@ -18,6 +18,7 @@ from bot.domain.records import StoredArticle
 from bot.domain.replies import (
     LABEL_GONE,
     MAX_LABEL_BUTTONS,
+    MORE_SHOWN,
     LabelProblems,
     plain_text_reply,
     topic_more,
@@ -32,12 +33,11 @@ from bot.domain.results import (
     query_too_long,
     searched_query,
     text_results,
-    text_results_done,
 )
 from bot.domain.search import MAX_QUERY_CHARS
 from bot.runtime.deps import Deps
 from handlers.incoming import Command, Press
-from handlers.messages import edit, send
+from handlers.messages import retire, send, send_all, typing
 from storage.repos import Repos
 
 # Cards per /topic message burst: enough to read, few enough not to flood the chat.
@@ -102,7 +102,8 @@ class TopicHandlers:
                 page = await _page(repos, labels, 0)
             elif not too_long:
                 # Not a known hashtag or theme: search the articles' text instead.
-                found = await repos.articles.search_page(argument, limit=PAGE_SIZE)
+                async with typing(bot, chat_id):
+                    found = await repos.articles.search_page(argument, limit=PAGE_SIZE)
             if not labels and not found[0] and request is not None and not too_long:
                 candidates = await repos.labels.similar(request.key)
                 suggestions = rank_suggestions(request.key, candidates, limit=MAX_LABEL_BUTTONS)
@@ -124,7 +125,10 @@ class TopicHandlers:
 
     async def text_more(self, press: Press) -> None:
         """The "More" button under free-text results (`tm:<offset>`): the next few cards of
-        the query the message quotes (see bot.domain.results)."""
+        the query the message quotes (see bot.domain.results), once (see `more`)."""
+        if not await retire(press.query):
+            await press.answer(MORE_SHOWN)
+            return
         (offset,) = press.ids
         message = press.query.message
         query = searched_query(message.text if isinstance(message, telegram.Message) else None)
@@ -134,9 +138,6 @@ class TopicHandlers:
         async with self._deps.db.read() as repos:
             found = await repos.articles.search_page(query, limit=PAGE_SIZE, offset=offset)
         await press.answer()
-        total = found[1]
-        # The old footer keeps its count but loses its button: "More" is pressed once.
-        await edit(press.query, text_results_done(query, min(offset, total), total))
         await _send_results(press.bot, press.chat.id, query, found, offset, zone=press.zone)
 
     async def open_topic(self, press: Press) -> None:
@@ -146,16 +147,18 @@ class TopicHandlers:
             await _send_page(press.bot, press.chat.id, *found, 0, zone=press.zone)
 
     async def more(self, press: Press) -> None:
-        """The "More" button (`more:<label id>:<offset>`): the next few cards."""
+        """The "More" button (`more:<label id>:<offset>`): the next few cards, once.
+
+        The button leaves the card it rides on first (the card keeps its "Showing…" line):
+        a second press, a double tap or one queued behind the first, finds it gone and sends
+        nothing. Its answer waits for that one edit, since the answer says which press it was."""
+        if not await retire(press.query):
+            await press.answer(MORE_SHOWN)
+            return
         label_id, offset = press.ids
         found = await self._topic_page(press, label_id, offset)
-        if found is None:
-            return
-        labels, page = found
-        total = page[1]
-        # The old footer keeps its count but loses its button: "More" is pressed once.
-        await edit(press.query, topic_more_done(labels, min(offset, total), total))
-        await _send_page(press.bot, press.chat.id, labels, page, offset, zone=press.zone)
+        if found is not None:
+            await _send_page(press.bot, press.chat.id, *found, offset, zone=press.zone)
 
     async def active(self, press: Press) -> None:
         """The "Active topics" button."""
@@ -188,29 +191,44 @@ async def _send_results(
     zone: tzinfo,
 ) -> None:
     articles, total = found
-    for stored in articles:
-        await send(bot, chat_id, render_card(stored, zone))
-    await send(bot, chat_id, text_results(query, offset + len(articles), total))
+    cards = [render_card(stored, zone) for stored in articles]
+    await send_page(bot, chat_id, cards, text_results(query, offset + len(articles), total))
+
+
+async def send_page(
+    bot: ExtBot[Any], chat_id: int, cards: Sequence[Message], footer: Message | None
+) -> None:
+    """Send a page of cards whose footer (a count, a "More") rides on the last card: a page
+    of three cards is three messages, within the burst a chat's reply goes out in at once."""
+    await send_all(bot, chat_id, page(cards, footer))
+
+
+async def page_footer(repos: Repos, label_id: int, shown: int) -> Message | None:
+    """Return the footer of a topic's page that ends after `shown` articles, None if the topic
+    is gone or has no more."""
+    labels = await _siblings(repos, label_id)
+    if not labels:
+        return None
+    total = await repos.articles.count_for_labels([label.id for label in labels])
+    return topic_more(labels, primary(labels).id, shown, total) if shown < total else None
 
 
 async def _send_page(
     bot: ExtBot[Any],
     chat_id: int,
     labels: Sequence[Label],
-    page: tuple[list[StoredArticle], int],
+    found: tuple[list[StoredArticle], int],
     offset: int,
     *,
     zone: tzinfo,
 ) -> None:
-    articles, total = page
+    articles, total = found
     if not articles:
         await send(bot, chat_id, _no_more(labels, total))
         return
-    for stored in articles:
-        await send(bot, chat_id, render_card(stored, zone))
     shown = offset + len(articles)
-    if shown < total:
-        await send(bot, chat_id, topic_more(labels, primary(labels).id, shown, total))
+    footer = topic_more(labels, primary(labels).id, shown, total) if shown < total else None
+    await send_page(bot, chat_id, [render_card(stored, zone) for stored in articles], footer)
 
 
 def _no_more(labels: Sequence[Label], total: int) -> Message:

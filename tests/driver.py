@@ -187,6 +187,21 @@ class Driver:
         answer = self.api.callback_answer(update["callback_query"]["id"])
         return answer, _new_from_bot(self.api, message.chat_id, before)
 
+    async def double_tap(
+        self, message: StoredMessage, *, text: str
+    ) -> tuple[list[dict[str, Any] | None], list[StoredMessage]]:
+        """A person presses a button twice before the first press shows any effect; return
+        both callback answers and the new bot messages."""
+        before = _shown(self.api, message.chat_id)
+        taps = [
+            self.api.press_button(message.chat_id, message.message_id, text=text, deliver=False)
+            for _ in range(2)
+        ]
+        for update in taps:
+            await feed(self.app, update)
+        answers = [self.api.callback_answer(tap["callback_query"]["id"]) for tap in taps]
+        return answers, _new_from_bot(self.api, message.chat_id, before)
+
     async def deliver_update(self, update: dict[str, Any]) -> None:
         await feed(self.app, update)
 
@@ -315,6 +330,11 @@ def titles_in(message: StoredMessage) -> list[str]:
 
 def buttons(message: StoredMessage) -> list[str]:
     return [button["text"] for button in message.buttons()]
+
+
+def footer(message: StoredMessage) -> str:
+    """The last paragraph of a message: the line a page of cards ends with."""
+    return message.text.rsplit("\n\n", 1)[-1]
 
 
 def callback_data(message: StoredMessage) -> list[str]:

@@ -289,4 +289,5 @@ def apology() -> str:
 
 ARTICLE_GONE = "This article is no longer available."
 LABEL_GONE = "This topic is no longer available."
+MORE_SHOWN = "Already shown below."
 BUTTON_EXPIRED = "This button no longer works. Send /help to start again."

@@ -16,9 +16,10 @@ from bot.domain.search import MAX_QUERY_CHARS
 from bot.domain.text import escape
 
 # The first line of the footer, up to the query's closing quote. Greedy: the query itself
-# may hold quotes; it never holds a line break (see shown_query).
+# may hold quotes; it never holds a line break (see shown_query). The footer rides on a page's
+# last card, so it is found at the start of a line, and the last such line is the footer.
 _FIRST_LINE = "🔎 No topic is called “{query}”, so "
-_QUERY_BACK = re.compile(r"\A🔎 No topic is called “(.*)”, so ")
+_QUERY_BACK = re.compile(r"^🔎 No topic is called “(.*)”, so ", re.MULTILINE)
 
 RESULTS_GONE = "That search is no longer shown. Send it again."
 
@@ -37,15 +38,10 @@ def text_results(query: str, shown: int, total: int) -> Message:
     return Message(text, ((more,),))
 
 
-def text_results_done(query: str, shown: int, total: int) -> Message:
-    """Return the line under a page of free-text results once its "More" was pressed."""
-    return Message(_footer(query, shown, total))
-
-
 def searched_query(footer: str | None) -> str | None:
     """Return the query a free-text footer quotes (its plain text), or None if it is not one."""
-    match = _QUERY_BACK.match(footer or "")
-    return None if match is None else match.group(1)
+    found = _QUERY_BACK.findall(footer or "")
+    return found[-1] if found else None
 
 
 def query_too_long(length: int) -> Message:

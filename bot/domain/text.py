@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import html
+import re
 from datetime import datetime, tzinfo
+
+# A tag of the HTML the bot writes (its texts escape every other `<`).
+_TAG = re.compile(r"<[^>]*>")
 
 
 def escape(text: str) -> str:
@@ -21,6 +25,12 @@ def utf16_len(text: str) -> int:
     if text.isascii():
         return len(text)
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def visible_len(html_text: str) -> int:
+    """Return how many UTF-16 units escaped HTML shows once Telegram parsed it (tags and
+    escapes do not count against the 4,096 limit, what they stand for does)."""
+    return utf16_len(html.unescape(_TAG.sub("", html_text)))
 
 
 def clip(text: str, limit: int) -> str:

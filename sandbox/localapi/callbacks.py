@@ -97,6 +97,10 @@ class Callbacks(Chats):
         state = self._callbacks.get(callback_query_id)
         return state.answer if state else None
 
+    def unanswered_callbacks(self) -> list[str]:
+        """The ids of button presses the bot has not answered (answerCallbackQuery) yet."""
+        return [query_id for query_id, state in self._callbacks.items() if not state.answered]
+
     def _answer_callback_query(self, p: Params) -> bool:
         query_id = p.text("callback_query_id")
         state = self._callbacks.get(query_id or "")

@@ -105,8 +105,8 @@ async def test_run_polls_answers_and_stops_cleanly_on_sigterm(
 @pytest.mark.slow
 async def test_sandbox_prints_the_conversation(tmp_path: Path, sqlite_template: Path) -> None:
     shutil.copyfile(sqlite_template, tmp_path / "sandbox.db")
-    # [8] opens the long read's retelling, [12] turns its page, [10] is "More".
-    script = "/start\n/subscribe #Kyiv\n/topic Kyiv\n8\n12\n10\n99\n/subscriptions\n"
+    # [7] opens the long read's retelling, [10] turns its page, [8] is "More".
+    script = "/start\n/subscribe #Kyiv\n/topic Kyiv\n7\n10\n8\n99\n/subscriptions\n"
     code, out, err = await digestbot(
         "sandbox",
         "--db",
@@ -128,26 +128,27 @@ async def test_sandbox_prints_the_conversation(tmp_path: Path, sqlite_template: 
         'bot › **Ministry\'s Tariff Page Shows Raw <b> Tags & a Price "< 0" for Hours**',
         "📌 **Key takeaways**",
         "#Tariffs #Open_data #Kyiv",
-        "[7] 📖 Full retelling",
+        # A short retelling is in the card (collapsed in Telegram), a long one a tap away.
+        "📖 **Full retelling**",
         "bot › **The Long Winter: How Kyiv's Grid Engineers Keep the Lights On**",
-        "[8] 📖 Full retelling",
-        "bot › Showing 3 of 5 articles on #Kyiv.",
-        "[10] ⏬ More (2 left)",
-        "you › 8",
+        "[7] 📖 Full retelling",
+        "bot › **Peace Talks in Geneva End With an Agreement on a Prisoner Exchange**",
+        "Showing 3 of 5 articles on #Kyiv.",
+        "[8] ⏬ More (2 left)",
+        "you › 7",
         "bot (edited) › **The Long Winter: How Kyiv's Grid Engineers Keep the Lights On**",
         "📖 _Full retelling · 1/3_",
-        "[11] 1/3   [12] ›",
-        "[13] 📌 Back to takeaways",
-        "you › 12",
-        "📖 _Full retelling · 2/3_",
-        "[14] ‹   [15] 2/3   [16] ›",
+        "[9] 1/3   [10] ›",
+        "[11] 📌 Back to takeaways",
         "you › 10",
-        "bot (edited) › Showing 3 of 5 articles on #Kyiv.",
+        "📖 _Full retelling · 2/3_",
+        "[12] ‹   [13] 2/3   [14] ›",
+        "you › 8",
+        "bot (edited) › **Peace Talks in Geneva End With an Agreement on a Prisoner Exchange**",
+        "Showing 3 of 5 articles on #Kyiv.",
         "bot › **Kyiv Metro Opens Six More Stations as Night Shelters for the Winter**",
-        "[18] 📖 Full retelling",
-        "[19] 📖 Full retelling",
         "you › 99",
-        "(there is no button [99]; the last one is [19])",
+        "(there is no button [99]; the last one is [15])",
         "you › /subscriptions",
         "bot › 📋 **This chat follows 1 label**",
         "✖ #Kyiv",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 from datetime import UTC, datetime
@@ -12,13 +13,16 @@ from hypothesis import strategies as st
 
 from bot.domain.articles import Article
 from bot.domain.cards import (
+    CARD_LIMIT,
     MESSAGE_LIMIT,
+    page,
     paginate,
     render_card,
     render_retelling,
     retelling_pages,
+    with_footer,
 )
-from bot.domain.messages import Action
+from bot.domain.messages import Action, Button, Message
 from bot.domain.records import StoredArticle
 from bot.domain.text import clip, utf16_len
 
@@ -53,14 +57,64 @@ def test_card_escapes_text_and_shows_takeaways_before_labels() -> None:
     assert "#Russia_Ukraine_War #Power_grid #Київ" in seen
     assert "Energy Security, War" in seen
     # The only tags in the markup are ours.
-    assert set(re.findall(r"</?([a-z]+)", card.text)) == {"b", "i"}
+    assert set(re.findall(r"</?([a-z]+)", card.text)) == {"b", "i", "blockquote"}
 
 
-def test_card_has_one_retelling_button_for_its_article() -> None:
+def test_a_short_retelling_is_in_the_card_as_a_collapsed_quote() -> None:
     card = render_card(stored(MARKUP, article_id=42))
+    assert card.buttons == ()
+    quote = card.text[card.text.index("<blockquote expandable>") :]
+    assert quote == (
+        "<blockquote expandable>📖 <b>Full retelling</b>\n"
+        "A literal &amp;amp; stayed &amp;amp;.\n\n&lt;script&gt;alert(1)&lt;/script&gt;"
+        "</blockquote>"
+    )
+    # It comes last, after the labels.
+    assert visible(card.text).index("Energy Security, War") < visible(card.text).index("📖")
+
+
+def test_a_retelling_too_long_for_the_card_gets_one_button_for_its_article() -> None:
+    article = long_article()
+    card = render_card(stored(article, article_id=42))
+    assert "blockquote" not in card.text
     assert [[(b.text, b.action, b.args) for b in row] for row in card.buttons] == [
         [("📖 Full retelling", Action.RETELL, (42, 1))]
     ]
+
+
+def test_the_quote_leaves_room_for_a_page_footer() -> None:
+    # Just under and just over what fits with FOOTER_ROOM to spare.
+    base = Article(title="T", tags=(), takeaways=("a",), retelling=("x",))
+    empty = utf16_len(visible(render_card(stored(base)).text))
+    fitting = CARD_LIMIT - empty + 1  # the "x" is replaced
+    for size, inline in ((fitting, True), (fitting + 1, False)):
+        card = render_card(stored(dataclasses.replace(base, retelling=("y" * size,))))
+        assert ("blockquote" in card.text) is inline, size
+        assert utf16_len(visible(card.text)) <= CARD_LIMIT
+    footer = Message("Showing 3 of 9 articles on #" + "L" * 200 + ".")
+    big = render_card(stored(dataclasses.replace(base, retelling=("y" * fitting,))))
+    joined = with_footer(big, footer)
+    assert joined is not None
+    assert utf16_len(visible(joined.text)) <= MESSAGE_LIMIT
+
+
+def test_a_page_carries_its_footer_on_the_last_card() -> None:
+    more = Button("More", Action.MORE, (1, 3))
+    cards = [render_card(stored(MARKUP, article_id=n)) for n in range(3)]
+    footer = Message("Showing 3 of 5.", ((more,),))
+    sent = page(cards, footer)
+    assert len(sent) == 3
+    assert sent[:2] == cards[:2]
+    assert sent[2].text == cards[2].text + "\n\nShowing 3 of 5."
+    assert sent[2].buttons == (*cards[2].buttons, (more,))
+    assert page(cards, None) == cards
+    assert page([], footer) == [footer]
+
+
+def test_a_footer_that_does_not_fit_comes_alone() -> None:
+    huge = Message("z" * (MESSAGE_LIMIT - 10))
+    footer = Message("Showing 3 of 5.")
+    assert page([huge], footer) == [huge, footer]
 
 
 def test_card_links_its_source_with_an_escaped_url() -> None:

@@ -23,6 +23,7 @@ from tests.driver import (
     buttons,
     callback_data,
     driving,
+    footer,
     running_bot,
 )
 
@@ -33,6 +34,7 @@ __all__ = [
     "Chat",
     "buttons",
     "callback_data",
+    "footer",
     "samples_dir",
     "sqlite_only",
 ]
@@ -81,6 +83,8 @@ async def chat(
             if APOLOGY in m.text
         ]
         assert not apologies
+    # Every button press was answered, so no button kept spinning.
+    assert not api.unanswered_callbacks()
 
 
 @pytest.fixture

@@ -55,7 +55,7 @@ async def test_every_bad_input_gets_a_useful_answer(samples: Chat) -> None:
         assert all(APOLOGY not in m.text for m in shown)
     # The SQL above did nothing to the store.
     shown = await samples.send("/topic Kyiv")
-    assert len(shown) == 4
+    assert len(shown) == 3
 
 
 async def test_help_lists_every_command_with_an_example(samples: Chat) -> None:

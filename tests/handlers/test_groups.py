@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from sandbox.localapi import LocalBotApi
-from tests.handlers.conftest import ADMIN, BOT_USERNAME, GROUP, MEMBER, Chat, buttons, sqlite_only
+from tests.handlers.conftest import (
+    ADMIN,
+    BOT_USERNAME,
+    GROUP,
+    MEMBER,
+    Chat,
+    buttons,
+    footer,
+    sqlite_only,
+)
 
 CHANNEL = -1001234567890
 REFUSAL = "Only admins of this chat can change what it follows. Anyone can use /topic."
@@ -43,11 +52,11 @@ async def test_only_admins_change_a_groups_subscriptions(samples: Chat, group: i
 
 async def test_anyone_may_use_topic_in_a_group(samples: Chat, group: int) -> None:
     shown = await samples.send(f"/topic@{BOT_USERNAME} Kyiv", group, user_id=MEMBER)
-    assert len(shown) == 4
-    assert shown[-1].text == "Showing 3 of 5 articles on #Kyiv."
-    _, more = await samples.press(shown[-1], text=buttons(shown[-1])[0], user_id=MEMBER)
+    assert len(shown) == 3
+    assert footer(shown[-1]) == "Showing 3 of 5 articles on #Kyiv."
+    _, more = await samples.press(shown[-1], text="⏬ More (2 left)", user_id=MEMBER)
     assert len(more) == 2
-    card = more[0]
+    (card,) = [m for m in shown + more if "📖 Full retelling" in buttons(m)]
     await samples.press(card, text="📖 Full retelling", user_id=MEMBER)
     assert "📖 Full retelling" in samples.current(card).text
 

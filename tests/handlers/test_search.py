@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from bot.domain.articles import Article
 from tests.conftest import FIXED_NOW
-from tests.handlers.conftest import ALICE, GROUP, Chat, buttons, callback_data
+from tests.handlers.conftest import ALICE, GROUP, Chat, buttons, callback_data, footer
 
 GRAIN_SAMPLE = "Odesa Ports Ship a Record Month of Grain Through the Black Sea Corridor"
 
@@ -35,8 +35,9 @@ async def test_a_word_and_its_plural_find_the_same_articles(chat: Chat) -> None:
     )
     one = await chat.send("/topic drone")
     many = await chat.send("/topic drones")
-    assert titles(one[:-1]) == titles(many[:-1]) == ["Morning raid", "Night raid"]
-    assert "Showing 2 of 2." in many[-1].text
+    # A page is its cards; the last one carries the line that says what was searched.
+    assert titles(one) == titles(many) == ["Morning raid", "Night raid"]
+    assert "Showing 2 of 2." in footer(many[-1])
 
 
 async def test_more_pages_through_every_match(chat: Chat) -> None:
@@ -45,18 +46,19 @@ async def test_more_pages_through_every_match(chat: Chat) -> None:
         + [article("Other", "Nothing to see.", 9)]
     )
     shown = await chat.send("/topic repairs")
-    seen = titles(shown[:-1])
-    footer = shown[-1]
-    assert "Showing 3 of 8." in footer.text
-    while buttons(footer):
-        assert all(len(data.encode()) <= 64 for data in callback_data(footer))
-        _, page = await chat.press(footer, text=buttons(footer)[0])
-        # The pressed footer keeps its count and loses its button.
-        assert buttons(chat.current(footer)) == []
-        seen += titles(page[:-1])
-        footer = page[-1]
+    seen = titles(shown)
+    last = shown[-1]
+    assert "Showing 3 of 8." in footer(last)
+    while buttons(last):
+        assert all(len(data.encode()) <= 64 for data in callback_data(last))
+        _, page = await chat.press(last, text=buttons(last)[-1])
+        # The pressed card keeps its count and loses its More: it cannot be pressed twice.
+        assert "Showing" in footer(chat.current(last))
+        assert not any(b.startswith("⏬") for b in buttons(chat.current(last)))
+        seen += titles(page)
+        last = page[-1]
     assert seen == [f"Report {n}" for n in range(1, 9)]
-    assert "Showing 8 of 8." in footer.text
+    assert "Showing 8 of 8." in footer(last)
 
 
 async def test_the_readme_example_finds_the_grain_corridor(samples: Chat) -> None:
@@ -75,8 +77,9 @@ async def test_a_whole_question_is_a_query(samples: Chat) -> None:
     assert titles(shown)[0] == GRAIN_SAMPLE
     # The whole question is quoted back, so More can search it again.
     assert question in shown[-1].text
-    if buttons(shown[-1]):
-        _, page = await samples.press(shown[-1], text=buttons(shown[-1])[0])
+    more = [b for b in buttons(shown[-1]) if b.startswith("⏬")]
+    if more:
+        _, page = await samples.press(shown[-1], text=more[0])
         assert question in page[-1].text
         assert GRAIN_SAMPLE not in titles(page)
 
@@ -89,7 +92,7 @@ async def test_a_question_past_the_limit_gets_a_clear_answer(samples: Chat) -> N
 async def test_plain_text_in_a_private_chat_is_a_search(chat: Chat) -> None:
     await chat.add_articles([article("Old capital", "Kiev, as it was spelled then.")])
     shown = await chat.send("kiev", ALICE)
-    assert titles(shown[:-1]) == ["Old capital"]
+    assert titles(shown) == ["Old capital"]
     assert "No topic is called “kiev”, so here is the best match" in shown[-1].text
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sandbox.localapi import LocalBotApi
-from tests.handlers.conftest import ALICE, BOT_USERNAME, GROUP, MEMBER, Chat, sqlite_only
+from tests.handlers.conftest import ALICE, BOT_USERNAME, GROUP, MEMBER, Chat, footer, sqlite_only
 
 
 async def test_start_after_timezone_and_digest_off_shows_them(chat: Chat) -> None:
@@ -33,6 +33,6 @@ async def test_a_command_for_another_bot_gets_no_answer(samples: Chat, api: Loca
     assert await samples.send("/topic@otherbot Kyiv") == []
     assert await samples.send("/nonsense@otherbot", ALICE) == []
     shown = await samples.send(f"/topic@{BOT_USERNAME} Kyiv", GROUP, user_id=MEMBER)
-    assert shown[-1].text == "Showing 3 of 5 articles on #Kyiv."
+    assert footer(shown[-1]) == "Showing 3 of 5 articles on #Kyiv."
     (reply,) = await samples.send(f"/nonsense@{BOT_USERNAME}", ALICE)
     assert reply.text.startswith("I don't know the command “/nonsense”.")

@@ -211,3 +211,39 @@ def test_any_input_is_either_refused_or_gives_entities_inside_the_text(html: str
         assert 0 <= entity["offset"] < entity["offset"] + entity["length"] <= size
     keys = [(e["offset"], -e["length"]) for e in entities]
     assert keys == sorted(keys)
+
+
+def test_expandable_is_a_flag_on_the_blockquote_tag() -> None:
+    text, entities = parse(
+        "Card\n\n<blockquote expandable>📖 <b>Full retelling</b>\nLong text.</blockquote>"
+    )
+    assert text == "Card\n\n📖 Full retelling\nLong text."
+    assert entities == [
+        {"offset": 6, "length": 28, "type": "expandable_blockquote"},
+        {"offset": 9, "length": 14, "type": "bold"},
+    ]
+    # The flag takes no value, but a value does no harm; a plain quote stays plain.
+    assert parse('<blockquote expandable="yes">q</blockquote>')[1][0]["type"] == (
+        "expandable_blockquote"
+    )
+    assert parse("<blockquote>q</blockquote>")[1][0]["type"] == "blockquote"
+    assert parse('<blockquote cite="x">q</blockquote>')[1][0]["type"] == "blockquote"
+
+
+def test_blockquotes_do_not_nest() -> None:
+    text, entities = parse("<blockquote expandable>a <blockquote>b</blockquote> c</blockquote>")
+    assert text == "a b c"
+    assert entities == [{"offset": 0, "length": 5, "type": "expandable_blockquote"}]
+
+
+@pytest.mark.parametrize(
+    ("html", "reason"),
+    [
+        ("<blockquote expandable>q", 'end tag corresponding to start tag "blockquote"'),
+        ("<blockquote expandable>q</b>", 'expected "</blockquote>", found "</b>"'),
+        ("<blockquote expandable", "Unclosed start tag"),
+        ("<b expandable>q</b>", "Expected equal sign in declaration of an attribute of the tag"),
+    ],
+)
+def test_broken_expandable_quotes_are_refused(html: str, reason: str) -> None:
+    assert reason in refusal(html)
