@@ -71,6 +71,9 @@ def without_labels(lines: Iterable[str]) -> tuple[str, ...]:
     return tuple(line for line in lines if not is_label(line))
 
 
+# Like split_count's: the rows of a graph repeat from file to file. Connections are frozen, so
+# articles may share them.
+@lru_cache(maxsize=16384)
 def row_of(stripped: str) -> tuple[Connection | None, str] | None:
     """Read a graph row: its connection when the count is on the same line, else (None, name).
     None when the line is not a row (no icon, or no name)."""
@@ -96,7 +99,7 @@ def graph_of(raw_lines: Sequence[str]) -> tuple[Graph | None, str | None]:
         lines.pop()
     while lines and not lines[0]:
         lines.pop(0)
-    content = [s for s in (line.strip() for line in lines) if s and not is_label(s)]
+    content = [s for line in lines if (s := line.lstrip()) and not is_label(s)]
     if not content:
         return None, None
     graph = _structured_graph(content)

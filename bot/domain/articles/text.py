@@ -146,15 +146,17 @@ class _Body:
         # the first branch without a call; everything else goes through line() or header().
         lines = self.lines
         paragraphs = self.content[_RETELLING]
+        graph = self.graph
         section = self.section
+        last = self.last  # kept here, stored once: only the end of the file needs it
         for j in range(self.at + 1, len(lines)):
             raw = lines[j]
             stripped = raw.strip()
             if not stripped:
-                if section == _GRAPH and self.graph:
-                    self.graph.append("")
+                if section == _GRAPH and graph:
+                    graph.append("")
                 continue
-            self.last = j
+            last = j
             if len(stripped) > MAX_HEADER_LEN:
                 found = None
             else:
@@ -164,8 +166,11 @@ class _Body:
                 section = self.section
             elif section == _RETELLING:
                 paragraphs.append(stripped)
+            elif section == _GRAPH:  # a score of short rows in a file that has a graph
+                graph.append(raw.rstrip())
             else:
                 self.line(j, raw, stripped)
+        self.last = last
         self.close_required(len(lines))
         return self.article(title, tags)
 
