@@ -6,7 +6,6 @@ processes (see ingest.pipeline) and the writing process only maps labels to ids 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import NamedTuple
@@ -21,6 +20,7 @@ from storage.sections import (
     connection_values,
     entity_values,
     sections_json,
+    to_json,
 )
 
 _TAG, _THEME = LabelKind.TAG.value, LabelKind.THEME.value
@@ -61,7 +61,7 @@ def article_rows(dialect: str, article: Article) -> ArticleRows:
     return ArticleRows(
         content_hash=article.content_hash,
         title=article.title,
-        takeaways=json.dumps(article.takeaways, ensure_ascii=False),
+        takeaways=to_json(article.takeaways),
         retelling="\n".join(article.retelling),
         entity_graph=article.entity_graph,
         url=article.url,

@@ -14,6 +14,9 @@ from bot.domain.articles import QA, Analysis, Article, Connection, Entity, Entit
 
 RELATED, MENTIONED = "related", "mentioned"
 
+# What json.dumps(value, ensure_ascii=False) returns, without building an encoder per call.
+to_json = json.JSONEncoder(ensure_ascii=False).encode
+
 # (role, position, name, description) and (position, main, name, kind, shared).
 EntityValues = tuple[str, int, str, str]
 ConnectionValues = tuple[int, str, str, str, int]
@@ -52,7 +55,7 @@ def analysis_json(article: Article) -> str | None:
         "faq": [[qa.question, qa.answer] for qa in analysis.faq],
         "summary": analysis.summary,
     }
-    return json.dumps(value, ensure_ascii=False)
+    return to_json(value)
 
 
 def sections_json(article: Article) -> str | None:
@@ -71,7 +74,7 @@ def sections_json(article: Article) -> str | None:
         # The graph's main entity is kept here too: a graph may say there are no connections
         # yet, or name its main entity with no rows, and neither leaves connection rows.
         value["graph"] = {"main": article.graph.main}
-    return json.dumps(value, ensure_ascii=False) if value else None
+    return to_json(value) if value else None
 
 
 def read_analysis(value: Any) -> Analysis | None:

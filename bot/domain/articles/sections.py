@@ -13,7 +13,7 @@ from bot.domain.articles.lines import (
     is_label,
     split_count,
 )
-from bot.domain.articles.model import QA, Analysis, Connection, Entity, Graph
+from bot.domain.articles.model import QA, Analysis, Connection, Entity, EntityKind, Graph
 from bot.domain.labels import clean_label, fold_label
 
 # Tags and themes repeat from article to article; folding them is the costliest step of a parse.
@@ -71,6 +71,12 @@ def without_labels(lines: Iterable[str]) -> tuple[str, ...]:
     return tuple(line for line in lines if not is_label(line))
 
 
+# Like split_count's: the rows of a graph repeat from file to file, and building a frozen
+# dataclass costs more than finding it again. Connections are frozen, so articles may share them.
+_connection = lru_cache(maxsize=16384, typed=True)(Connection)
+
+
+@lru_cache(maxsize=16384)
 def row_of(stripped: str) -> tuple[Connection | None, str] | None:
     """Read a graph row: its connection when the count is on the same line, else (None, name).
     None when the line is not a row (no icon, or no name)."""
@@ -96,7 +102,7 @@ def graph_of(raw_lines: Sequence[str]) -> tuple[Graph | None, str | None]:
         lines.pop()
     while lines and not lines[0]:
         lines.pop(0)
-    content = [s for s in (line.strip() for line in lines) if s and not is_label(s)]
+    content = [s for line in lines if (s := line.lstrip()) and not is_label(s)]
     if not content:
         return None, None
     graph = _structured_graph(content)
@@ -117,14 +123,13 @@ def _structured_graph(content: list[str]) -> Graph | None:
     if not main:
         return None
     rows: list[Connection] = []
-    pending: tuple[str, Connection] | None = None  # a row whose count is on the next line
+    pending: tuple[str, EntityKind] | None = None  # a row whose count is on the next line
     for line in content[1:]:
         if pending is not None:
             counted = split_count(line)
             if counted is None or counted[0]:
                 return None
-            name, row = pending
-            rows.append(Connection(name, row.kind, counted[1]))
+            rows.append(_connection(*pending, counted[1]))
             pending = None
             continue
         read = row_of(line)
@@ -134,8 +139,7 @@ def _structured_graph(content: list[str]) -> Graph | None:
         if connection is not None:
             rows.append(connection)
         else:
-            kind = ROW_KINDS[line[0]]
-            pending = (name, Connection(name, kind, 0))
+            pending = (name, ROW_KINDS[line[0]])
     if pending is not None:
         return None
     return Graph(main, tuple(rows))

@@ -49,6 +49,8 @@ _ANALYSIS = int(Section.ANALYSIS)
 _ORIGINAL = int(Section.ORIGINAL)
 _SOURCE = int(Section.SOURCE)
 _HEADER_NAMES = tuple(HEADERS[section] for section in Section)
+# The sections whose lines are kept as they are, to be read when the file ends.
+_AS_WRITTEN = frozenset((_REACTIONS, _DIALOGUE, _THEMES, _RELATED, _ENTITIES, _ORIGINAL))
 
 
 def parse_article(text: str, *, source: str = "<text>", strict: bool = False) -> Article:
@@ -142,19 +144,23 @@ class _Body:
         return ArticleError(self.source, index + 1, message)
 
     def read(self, title: str, tags: tuple[str, ...]) -> Article:
-        # The hot loop of an ingest: the retelling's long paragraphs, the bulk of a file, take
-        # the first branch without a call; everything else goes through line() or header().
+        # The hot loop of an ingest: the retelling's long paragraphs, the bulk of a file, and
+        # the lines of sections read whole later take a branch without a call; everything else
+        # goes through line() or header().
         lines = self.lines
-        paragraphs = self.content[_RETELLING]
+        content = self.content
+        paragraphs = content[_RETELLING]
+        graph = self.graph
         section = self.section
+        last = self.last  # kept here, stored once: only the end of the file needs it
         for j in range(self.at + 1, len(lines)):
             raw = lines[j]
             stripped = raw.strip()
             if not stripped:
-                if section == _GRAPH and self.graph:
-                    self.graph.append("")
+                if section == _GRAPH and graph:
+                    graph.append("")
                 continue
-            self.last = j
+            last = j
             if len(stripped) > MAX_HEADER_LEN:
                 found = None
             else:
@@ -164,8 +170,13 @@ class _Body:
                 section = self.section
             elif section == _RETELLING:
                 paragraphs.append(stripped)
+            elif section == _GRAPH:  # a score of short rows in a file that has a graph
+                graph.append(raw.rstrip())
+            elif section in _AS_WRITTEN:
+                content[section].append(stripped)
             else:
                 self.line(j, raw, stripped)
+        self.last = last
         self.close_required(len(lines))
         return self.article(title, tags)
 
