@@ -50,8 +50,24 @@ def chat_zone(context: ContextTypes.DEFAULT_TYPE) -> tzinfo:
     return zone_for(name) if isinstance(name, str) else UTC
 
 
+class _InChat:
+    """What a command and a button press share: the bot, and the chat's time zone."""
+
+    __slots__ = ()
+    context: ContextTypes.DEFAULT_TYPE
+
+    @property
+    def bot(self) -> ExtBot[None]:
+        return self.context.bot
+
+    @property
+    def zone(self) -> tzinfo:
+        """The chat's time zone (what cards show times in)."""
+        return chat_zone(self.context)
+
+
 @dataclass(slots=True)
-class Command:
+class Command(_InChat):
     """A command (or any message) in a chat."""
 
     update: Update
@@ -63,15 +79,6 @@ class Command:
     def argument(self) -> str:
         """What follows the command, as typed."""
         return command_argument(self.message.text or "")
-
-    @property
-    def bot(self) -> ExtBot[None]:
-        return self.context.bot
-
-    @property
-    def zone(self) -> tzinfo:
-        """The chat's time zone (what cards show times in)."""
-        return chat_zone(self.context)
 
     async def reply(self, message: Message) -> telegram.Message:
         """Answer the command."""
@@ -91,7 +98,7 @@ class Command:
 
 
 @dataclass(slots=True)
-class Press:
+class Press(_InChat):
     """A button pressed in a chat, with its callback data's arguments."""
 
     update: Update
@@ -105,15 +112,6 @@ class Press:
     def ids(self) -> tuple[int, ...]:
         """The arguments as numbers (for actions whose arguments are ids)."""
         return tuple(int(arg) for arg in self.args)
-
-    @property
-    def bot(self) -> ExtBot[None]:
-        return self.context.bot
-
-    @property
-    def zone(self) -> tzinfo:
-        """The chat's time zone (what cards show times in)."""
-        return chat_zone(self.context)
 
     async def answer(self, text: str | None = None, *, alert: bool = False) -> None:
         """Answer the press (a short notice, or an alert to dismiss), once."""

@@ -48,8 +48,6 @@ class ArticleRepository:
         rows = [article_rows(self._dialect, article) for article in articles]
         return await self.add_rows(rows, now, label_cache)
 
-    # Long for a reason: the new ids (which SQLite is told, PostgreSQL tells) feed the label
-    # links and the search rows of the same bulk write; in order it reads as one insert.
     async def add_rows(
         self,
         articles: Sequence[ArticleRows],
