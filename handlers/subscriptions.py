@@ -37,7 +37,7 @@ from bot.domain.subscriptions import (
 )
 from bot.runtime.deps import Deps
 from handlers.incoming import Command, Press
-from handlers.messages import edit, send
+from handlers.messages import edit, retire
 from handlers.topics import active_labels
 from storage.repos import Repos
 
@@ -179,11 +179,13 @@ class SubscriptionHandlers:
             return
         # Both kinds of a name read as the name itself: "Subscribed to Football".
         name = label_title(labels[0]) if len(labels) == 1 else labels[0].name
+        # Done: the pressed button goes, so it cannot be pressed again, and the notice says
+        # what happened; the chat gets no new message.
+        await retire(press.query)
         if report.added:
             await press.answer(f"Subscribed to {name}")
         else:
             await press.answer(f"Already subscribed to {name}")
-        await send(press.bot, chat_id, subscribe_reply(report, MAX_SUBSCRIPTIONS))
 
     async def unsubscribe_button(self, press: Press) -> None:
         """A "✖ label" button (`uns:<label id>`): remove it; the list updates in place."""
