@@ -19,7 +19,7 @@ from bot.domain.articles import (
     parse_article_bytes,
 )
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "articles"
+DATA = Path(__file__).resolve().parents[2] / "data" / "articles"
 FULL_FILE = DATA / "zelensky-energy-ministers.txt"
 FULL_TEXT = FULL_FILE.read_text(encoding="utf-8")
 SIMPLE_FILE = DATA / "energy-strikes-kyiv.txt"
