@@ -111,6 +111,8 @@ def write_stage(path: str, rows: Sequence[ArticleRows]) -> Staged:
     return Staged(path, len(articles), len(rows) - len(articles))
 
 
+# Long for a reason: the copy from the staging file is a sequence of INSERT … SELECT statements
+# over the same attached tables, in the order the foreign keys need.
 async def load_stage(session: AsyncSession, staged: Staged, now: datetime) -> IngestOutcome:
     """Store the articles of a staging file attached as STAGE (see Database.transaction) that
     the store lacks, and update those whose identity it holds (see storage.writes), with their

@@ -26,6 +26,7 @@ async def ledger(bot: Bot, chat_id: int) -> list[DeliveryRow]:
         return list(rows)
 
 
+# Long for a reason: one scenario told start to finish, each step relying on the one before.
 async def test_digest_comes_at_local_time_with_its_exact_span_ranked_with_buttons(
     bot: Bot,
 ) -> None:

@@ -49,6 +49,7 @@ async def _in_flight(db: Database) -> int:
     return int(count or 0)
 
 
+# Long for a reason: one scenario told start to finish, each step relying on the one before.
 async def test_kill_9_ten_times_in_a_digest_run_then_a_clean_run(
     api: LocalBotApi, db_url: str, forks: multiprocessing.context.ForkServerContext
 ) -> None:

@@ -55,6 +55,7 @@ def _max_per_second(stamps: list[float]) -> int:
     return most
 
 
+# Long for a reason: one scenario told start to finish, each step relying on the one before.
 async def test_three_workers_share_the_digests_and_the_budget_and_survive_a_kill(
     api: LocalBotApi, db_url: str, forks: multiprocessing.context.ForkServerContext
 ) -> None:

@@ -234,6 +234,7 @@ async def _wait_healthy(port: int, process: asyncio.subprocess.Process) -> None:
     raise AssertionError("no healthy /healthz within a minute")
 
 
+# Long for a reason: one scenario told start to finish, each step relying on the one before.
 async def test_the_image_steps_install_from_the_lock_and_start_every_role(
     stages: list[Stage], tmp_path: Path
 ) -> None:
