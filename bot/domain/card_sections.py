@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from bot.domain.articles import Article, EntityKind
 from bot.domain.messages import Action, Button, Message, rows
-from bot.domain.paging import paginate
+from bot.domain.paging import paginate, section_page
 from bot.domain.records import StoredArticle
 from bot.domain.text import clip, escape, utf16_len
 
@@ -169,20 +169,8 @@ def analysis_pages(stored: StoredArticle) -> list[str]:
 
 def render_analysis(stored: StoredArticle, page: int) -> Message:
     """Return one page of the article's analysis (1-based, clamped), with paging buttons."""
-    article = stored.article
+    title = clip(stored.article.title, TITLE_LIMIT)
     pages = analysis_pages(stored)
-    page = min(max(page, 1), len(pages))
-    title = escape(clip(article.title, TITLE_LIMIT))
-    where = f" · {page}/{len(pages)}" if len(pages) > 1 else ""
-    text = f"<b>{title}</b>\n💡 <i>Analysis{where}</i>\n\n{escape(pages[page - 1])}"
-    buttons: list[tuple[Button, ...]] = []
-    if len(pages) > 1:
-        nav: list[Button] = []
-        if page > 1:
-            nav.append(Button("‹", Action.ANALYSIS, (stored.id, page - 1)))
-        nav.append(Button(f"{page}/{len(pages)}", Action.NOTHING))
-        if page < len(pages):
-            nav.append(Button("›", Action.ANALYSIS, (stored.id, page + 1)))
-        buttons.append(tuple(nav))
-    buttons.append((Button(_BACK[0].text, Action.TAKEAWAYS, (stored.id,)),))
-    return Message(text, tuple(buttons))
+    return section_page(
+        stored.id, title, pages, page, heading="💡 Analysis", action=Action.ANALYSIS
+    )

@@ -8,7 +8,7 @@ from datetime import UTC, tzinfo
 from bot.domain.card_sections import HOST_LIMIT, section_buttons, source_host
 from bot.domain.labels import hashtag_form
 from bot.domain.messages import Action, Button, Message, Rows
-from bot.domain.paging import paginate
+from bot.domain.paging import paginate, section_page
 from bot.domain.records import StoredArticle
 from bot.domain.text import clip, escape, escape_attribute, local_time, utf16_len, visible_len
 
@@ -145,21 +145,10 @@ def render_retelling(stored: StoredArticle, page: int) -> Message:
     """Return one page of an article's retelling (1-based, clamped), with paging buttons."""
     article = stored.article
     pages = paginate(article.retelling, _budget(article.title))
-    page = min(max(page, 1), len(pages))
-    title = escape(clip(article.title, TITLE_LIMIT))
-    where = f" · {page}/{len(pages)}" if len(pages) > 1 else ""
-    text = f"<b>{title}</b>\n📖 <i>Full retelling{where}</i>\n\n{escape(pages[page - 1])}"
-    rows: list[tuple[Button, ...]] = []
-    if len(pages) > 1:
-        nav: list[Button] = []
-        if page > 1:
-            nav.append(Button("‹", Action.RETELL, (stored.id, page - 1)))
-        nav.append(Button(f"{page}/{len(pages)}", Action.NOTHING))
-        if page < len(pages):
-            nav.append(Button("›", Action.RETELL, (stored.id, page + 1)))
-        rows.append(tuple(nav))
-    rows.append((Button("📌 Back to takeaways", Action.TAKEAWAYS, (stored.id,)),))
-    return Message(text, tuple(rows))
+    title = clip(article.title, TITLE_LIMIT)
+    return section_page(
+        stored.id, title, pages, page, heading="📖 Full retelling", action=Action.RETELL
+    )
 
 
 def retelling_pages(stored: StoredArticle) -> list[str]:

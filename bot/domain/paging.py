@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.domain.text import utf16_len
+from bot.domain.messages import Action, Button, Message
+from bot.domain.text import escape, utf16_len
 
 # A sentence ends at '.', '!', '?' or '…', possibly followed by closing quotes or brackets,
 # then whitespace.
@@ -100,3 +101,26 @@ def _cut_word(word: str, budget: int) -> list[str]:
         used += cost
     parts.append(word[start:])
     return parts
+
+
+def section_page(
+    article_id: int, title: str, pages: Sequence[str], page: int, *, heading: str, action: Action
+) -> Message:
+    """Return page `page` (1-based, clamped) of a section shown in place of a card: the
+    escaped title, the section's `heading` (an icon and a name) with the page number, the
+    page's text, ‹ n/N › buttons that press `action`, and the way back to the takeaways."""
+    page = min(max(page, 1), len(pages))
+    where = f" · {page}/{len(pages)}" if len(pages) > 1 else ""
+    icon, name = heading.split(" ", 1)
+    text = f"<b>{escape(title)}</b>\n{icon} <i>{name}{where}</i>\n\n{escape(pages[page - 1])}"
+    rows: list[tuple[Button, ...]] = []
+    if len(pages) > 1:
+        nav: list[Button] = []
+        if page > 1:
+            nav.append(Button("‹", action, (article_id, page - 1)))
+        nav.append(Button(f"{page}/{len(pages)}", Action.NOTHING))
+        if page < len(pages):
+            nav.append(Button("›", action, (article_id, page + 1)))
+        rows.append(tuple(nav))
+    rows.append((Button("📌 Back to takeaways", Action.TAKEAWAYS, (article_id,)),))
+    return Message(text, tuple(rows))
