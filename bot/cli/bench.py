@@ -36,11 +36,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "`digestbot worker` does, and print that process's peak resident set size.",
     )
     bench_memory.add_argument("--chats", type=positive, default=100_000, metavar="N")
-    bench_memory.add_argument(
-        "--postgres",
-        type=postgres,
-        metavar="URL",
-        help="use a scratch PostgreSQL database on this server too",
+    _postgres_option(
+        bench_memory,
+        "use a scratch PostgreSQL database on this server too",
     )
     bench_memory.set_defaults(sync_handler=_bench_memory)
     _add_search(bench_commands)
@@ -70,11 +68,9 @@ def _add_plan(bench_commands: argparse._SubParsersAction[argparse.ArgumentParser
         help="how many distinct labels chats and articles draw from; fewer means more "
         "matches (default: 20000 5000, to show the time follows the matches)",
     )
-    bench_plan.add_argument(
-        "--postgres",
-        type=postgres,
-        metavar="URL",
-        help="a PostgreSQL server (postgresql+asyncpg://user@host/db) to run on as well; a "
+    _postgres_option(
+        bench_plan,
+        "a PostgreSQL server (postgresql+asyncpg://user@host/db) to run on as well; a "
         "scratch database is created there and dropped afterwards",
     )
     bench_plan.set_defaults(sync_handler=_bench_plan)
@@ -96,11 +92,9 @@ def _add_delivery(bench_commands: argparse._SubParsersAction[argparse.ArgumentPa
     bench_delivery.add_argument(
         "--rate-chats", type=positive, metavar="N", help="chats for the budget run (20 R)"
     )
-    bench_delivery.add_argument(
-        "--postgres",
-        type=postgres,
-        metavar="URL",
-        help="use a scratch PostgreSQL database on this server",
+    _postgres_option(
+        bench_delivery,
+        "use a scratch PostgreSQL database on this server",
     )
     bench_delivery.set_defaults(sync_handler=_bench_delivery)
 
@@ -191,11 +185,9 @@ def _add_interactive(
         metavar="N",
         help="a digest run to N chats sends at the same time",
     )
-    interactive.add_argument(
-        "--postgres",
-        type=postgres,
-        metavar="URL",
-        help="use a scratch PostgreSQL database on this server",
+    _postgres_option(
+        interactive,
+        "use a scratch PostgreSQL database on this server",
     )
     interactive.set_defaults(sync_handler=_bench_interactive)
 
@@ -206,3 +198,8 @@ def _bench_interactive(args: argparse.Namespace) -> int:
     return interactive_benchmark(
         users=args.users, postgres_url=args.postgres, digest_chats=args.digest_chats
     )
+
+
+def _postgres_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """Add the `--postgres URL` option a benchmark runs a scratch PostgreSQL database with."""
+    parser.add_argument("--postgres", type=postgres, metavar="URL", help=help_text)
