@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
 import signal
@@ -84,11 +86,12 @@ def parse_files(paths: list[str], dialect: str, strict: bool = False) -> list[Pa
     """Read and parse files into the rows `dialect` stores (in a parser process: see
     ingest.pipeline); refusals become tuples."""
     parsed: list[Parsed] = []
-    for path in paths:
-        for item in read_articles(Source(path, path), None, strict=strict):
-            parsed.append(
-                article_rows(dialect, item) if isinstance(item, Article) else error_parts(item)
-            )
+    with _collector_paused():
+        for path in paths:
+            for item in read_articles(Source(path, path), None, strict=strict):
+                parsed.append(
+                    article_rows(dialect, item) if isinstance(item, Article) else error_parts(item)
+                )
     return parsed
 
 
@@ -97,12 +100,29 @@ def stage_files(paths: list[str], stage: str, strict: bool = False) -> tuple[Sta
     storage.staging); return it, and the refusals as tuples, in file order."""
     rows: list[ArticleRows] = []
     refused: list[Parsed] = []
-    for item in parse_files(paths, "sqlite", strict):
-        if isinstance(item, ArticleRows):
-            rows.append(item)
-        else:
-            refused.append(item)
-    return write_stage(stage, rows), refused
+    with _collector_paused():
+        for item in parse_files(paths, "sqlite", strict):
+            if isinstance(item, ArticleRows):
+                rows.append(item)
+            else:
+                refused.append(item)
+        return write_stage(stage, rows), refused
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector for one parse job. A job builds many small objects and
+    keeps them to its end (an article's entities, graph rows and values), so the collector
+    would run again and again over all of them, and find nothing: parsing makes no cycles.
+    Freed by reference counting as before; the collector runs when the job is over."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def quiet_parser() -> None:

@@ -8,7 +8,9 @@ per table, and the writer only SQL that SQLite runs without returning to Python.
 
 A staging file holds one job: the articles of a run of files (each content once: the parser
 drops repeats within the job), the labels they carry (each (kind, key) once, with the name
-first written), the links between them, and their entities and graph rows. `load_stage`
+first written), the links between them, and their entities and graph rows (as JSON arrays on
+the article's row: the writer's SQLite expands them with json_each, which costs the parser
+one value per article instead of a row per entity). `load_stage`
 stores what the store lacks and updates what a later file changed, exactly as
 ArticleRepository.add_rows does with the same rows (see storage.writes).
 """
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from bot.domain.records import IngestOutcome
 from storage.rows import ArticleRows, sort_key_of, sqlite_datetime
+from storage.sections import to_json
 
 if TYPE_CHECKING:  # parser processes write staging files without loading SQLAlchemy
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -33,19 +36,14 @@ _SCHEMA = (
     "CREATE TABLE articles (n INTEGER PRIMARY KEY, content_hash TEXT NOT NULL, title TEXT,"
     " takeaways TEXT, retelling TEXT, entity_graph TEXT, url TEXT, published_at TEXT,"
     " sort_key INTEGER, search_title TEXT, search_takeaways TEXT, search_retelling TEXT,"
-    " identity_key TEXT NOT NULL, source TEXT, analysis TEXT, sections TEXT)",
+    " identity_key TEXT NOT NULL, source TEXT, analysis TEXT, sections TEXT, entities TEXT,"
+    " connections TEXT)",
     "CREATE TABLE labels (n INTEGER PRIMARY KEY, kind TEXT NOT NULL, key TEXT NOT NULL,"
     " name TEXT NOT NULL)",
     "CREATE TABLE links (n INTEGER NOT NULL, position INTEGER NOT NULL, label INTEGER NOT NULL,"
     " PRIMARY KEY (n, position)) WITHOUT ROWID",
-    # No keys: rows are appended in article order and read once, joined on n to temp.written
-    # (whose key n is); a key here would cost the parser a B-tree insert per entity.
-    "CREATE TABLE entities (n INTEGER NOT NULL, role TEXT NOT NULL, position INTEGER NOT NULL,"
-    " name TEXT NOT NULL, description TEXT NOT NULL)",
-    "CREATE TABLE connections (n INTEGER NOT NULL, position INTEGER NOT NULL,"
-    " main TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL, shared INTEGER NOT NULL)",
 )
-_ARTICLE_MARKS = ", ".join("?" * 16)
+_ARTICLE_MARKS = ", ".join("?" * 18)
 
 
 class Staged(NamedTuple):
@@ -62,8 +60,6 @@ def write_stage(path: str, rows: Sequence[ArticleRows]) -> Staged:
     articles: list[tuple[object, ...]] = []
     labels: dict[tuple[str, str], tuple[int, str]] = {}
     links: list[tuple[int, int, int]] = []
-    entities: list[tuple[object, ...]] = []
-    connections: list[tuple[object, ...]] = []
     seen: set[str] = set()
     for row in rows:
         if row.content_hash in seen:
@@ -82,13 +78,13 @@ def write_stage(path: str, rows: Sequence[ArticleRows]) -> Staged:
                 row.source,
                 row.analysis,
                 row.sections,
+                to_json(row.entities) if row.entities else None,
+                to_json(row.connections) if row.connections else None,
             )
         )
         for position, (kind, key, name) in enumerate(row.labels):
             label = labels.setdefault((kind, key), (len(labels), name))[0]
             links.append((n, position, label))
-        entities.extend((n, *values) for values in row.entities)
-        connections.extend((n, *values) for values in row.connections)
     # A scratch file read once: no journal, no syncing.
     connection = sqlite3.connect(path, isolation_level=None)
     try:
@@ -103,8 +99,6 @@ def write_stage(path: str, rows: Sequence[ArticleRows]) -> Staged:
             [(n, kind, key, name) for (kind, key), (n, name) in labels.items()],
         )
         connection.executemany("INSERT INTO links VALUES (?, ?, ?)", links)
-        connection.executemany("INSERT INTO entities VALUES (?, ?, ?, ?, ?)", entities)
-        connection.executemany("INSERT INTO connections VALUES (?, ?, ?, ?, ?, ?)", connections)
         connection.execute("COMMIT")
     finally:
         connection.close()
@@ -230,17 +224,20 @@ async def _write_dependents(connection: AsyncConnection) -> None:
         " JOIN main.labels AS l ON l.kind = sl.kind AND l.key = sl.key"
         " ORDER BY w.id, l.id"
     )
+    # Each JSON array element is one row's values (storage.sections.EntityValues and
+    # ConnectionValues), in order: `value ->> k` is its k-th value.
     await run(
         "INSERT INTO main.article_entities (article_id, role, position, name, description)"
-        " SELECT w.id, e.role, e.position, e.name, e.description"
-        f" FROM temp.written AS w JOIN {STAGE}.entities AS e ON e.n = w.n"
-        " ORDER BY w.id, e.role, e.position"
+        " SELECT w.id, e.value ->> 0, e.value ->> 1, e.value ->> 2, e.value ->> 3"
+        f" FROM temp.written AS w JOIN {STAGE}.articles AS s ON s.n = w.n,"
+        " json_each(s.entities) AS e WHERE s.entities IS NOT NULL ORDER BY w.id, 2, 3"
     )
     await run(
         "INSERT INTO main.article_connections (article_id, position, main, name, kind, shared)"
-        " SELECT w.id, c.position, c.main, c.name, c.kind, c.shared"
-        f" FROM temp.written AS w JOIN {STAGE}.connections AS c ON c.n = w.n"
-        " ORDER BY w.id, c.position"
+        " SELECT w.id, c.value ->> 0, c.value ->> 1, c.value ->> 2, c.value ->> 3,"
+        " c.value ->> 4"
+        f" FROM temp.written AS w JOIN {STAGE}.articles AS s ON s.n = w.n,"
+        " json_each(s.connections) AS c WHERE s.connections IS NOT NULL ORDER BY w.id, 2"
     )
     await run(
         "INSERT INTO main.article_search (rowid, title, takeaways, retelling)"

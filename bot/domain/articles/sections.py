@@ -94,52 +94,78 @@ def row_of(stripped: str) -> tuple[Connection | None, str] | None:
     return (None, rest) if rest else None
 
 
+# What a line of the graph section is (see _graph_line).
+_LABEL_LINE = object()
+_OTHER_LINE = object()
+
+
+@lru_cache(maxsize=32768)
+def _graph_line(stripped: str) -> object:
+    """Read a stripped graph line once, for graph_of: _LABEL_LINE for a link label; a row's
+    Connection (its count on the same line), or its (name, kind) when the count is on the
+    next; a count line's number ("14 shared"); else _OTHER_LINE."""
+    if is_label(stripped):
+        return _LABEL_LINE
+    read = row_of(stripped)
+    if read is not None:
+        connection, name = read
+        return connection if connection is not None else (name, ROW_KINDS[stripped[0]])
+    counted = split_count(stripped)
+    if counted is not None and not counted[0]:
+        return counted[1]
+    return _OTHER_LINE
+
+
 def graph_of(raw_lines: Sequence[str]) -> tuple[Graph | None, str | None]:
     """Read the graph section: (structured graph, None), or (None, its text) when it is not in
     the structure the source writes, which keeps it whole rather than half-read."""
+    # A rich file has a score of graph lines, each read with one cached lookup.
+    content = [s for line in raw_lines if (s := line.strip())]
+    kinds = [_graph_line(s) for s in content]
+    first = 0
+    while first < len(content) and kinds[first] is _LABEL_LINE:
+        first += 1
+    if first == len(content):
+        return None, None
+    graph = _structured_graph(content[first], kinds[first + 1 :])
+    if graph is not None:
+        return graph, None
     lines = [line.rstrip() for line in raw_lines]
     while lines and not lines[-1]:
         lines.pop()
     while lines and not lines[0]:
         lines.pop(0)
-    content = [s for line in lines if (s := line.lstrip()) and not is_label(s)]
-    if not content:
-        return None, None
-    graph = _structured_graph(content)
-    if graph is not None:
-        return graph, None
     return None, "\n".join(lines)
 
 
-def _structured_graph(content: list[str]) -> Graph | None:
-    first = content[0].casefold()
+def _structured_graph(heading: str, kinds: list[object]) -> Graph | None:
+    """Read the graph from its first line and what _graph_line made of the others."""
+    first = heading.casefold()
     if first.startswith(_NO_CONNECTIONS):
-        return Graph(None) if len(content) == 1 else None
+        return Graph(None) if all(kind is _LABEL_LINE for kind in kinds) else None
     if not first.startswith(_CONNECTIONS_FOR):
         return None
-    main = content[0][len(_CONNECTIONS_FOR) :].strip()
+    main = heading[len(_CONNECTIONS_FOR) :].strip()
     if main.endswith(":"):
         main = main[:-1].rstrip()
     if not main:
         return None
     rows: list[Connection] = []
     pending: tuple[str, EntityKind] | None = None  # a row whose count is on the next line
-    for line in content[1:]:
-        if pending is not None:
-            counted = split_count(line)
-            if counted is None or counted[0]:
-                return None
-            rows.append(_connection(*pending, counted[1]))
-            pending = None
+    for kind in kinds:
+        if kind is _LABEL_LINE:
             continue
-        read = row_of(line)
-        if read is None:
-            return None
-        connection, name = read
-        if connection is not None:
-            rows.append(connection)
+        if pending is not None:
+            if type(kind) is not int:
+                return None
+            rows.append(_connection(*pending, kind))
+            pending = None
+        elif type(kind) is Connection:
+            rows.append(kind)
+        elif type(kind) is tuple:
+            pending = kind
         else:
-            pending = (name, ROW_KINDS[line[0]])
+            return None
     if pending is not None:
         return None
     return Graph(main, tuple(rows))
