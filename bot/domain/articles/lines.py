@@ -92,6 +92,8 @@ _NAMES: dict[str, Section | Part] = {
     "часті запитання": Part.FAQ,
     "часті питання": Part.FAQ,
 }
+# The first letters of the names, case-folded.
+_INITIALS = frozenset(name[0] for name in _NAMES)
 # The headers as the canonical file spells them, looked up before the slower general match.
 _EXACT: dict[str, Section | Part] = {
     **{header: section for section, header in HEADERS.items()},
@@ -170,10 +172,22 @@ def header_of(stripped: str, *, in_graph: bool = False) -> Header | None:
 @lru_cache(maxsize=8192)
 def short_header(stripped: str, in_graph: bool) -> Header | None:
     """header_of for a non-empty line of at most MAX_HEADER_LEN characters."""
+    exact = _EXACT.get(stripped)
+    if exact is not None:
+        return exact
+    # Most short lines are names, sentences, counts and URLs, told from headers by their ends:
+    # no header ends a sentence, and one starts with its emoji or its name's first letter.
+    first = stripped[0]
+    if stripped[-1] in _SENTENCE_ENDS or (
+        first.casefold()[0] not in _INITIALS
+        and first not in _EMOJI_EXTRAS
+        and not _is_pictograph(first)
+        and unicodedata.category(first) not in ("So", "Sk")
+    ):
+        return None
     known = known_header(stripped)
     if known is not None:
         return known
-    first = stripped[0]
     if not _is_pictograph(first) or (in_graph and first in ROW_KINDS):
         return None
     name = stripped[_name_start(stripped) :]

@@ -71,11 +71,6 @@ def without_labels(lines: Iterable[str]) -> tuple[str, ...]:
     return tuple(line for line in lines if not is_label(line))
 
 
-# Like split_count's: the rows of a graph repeat from file to file, and building a frozen
-# dataclass costs more than finding it again. Connections are frozen, so articles may share them.
-_connection = lru_cache(maxsize=16384, typed=True)(Connection)
-
-
 @lru_cache(maxsize=16384)
 def row_of(stripped: str) -> tuple[Connection | None, str] | None:
     """Read a graph row: its connection when the count is on the same line, else (None, name).
@@ -158,7 +153,7 @@ def _structured_graph(heading: str, kinds: list[object]) -> Graph | None:
         if pending is not None:
             if type(kind) is not int:
                 return None
-            rows.append(_connection(*pending, kind))
+            rows.append(Connection(*pending, kind))
             pending = None
         elif type(kind) is Connection:
             rows.append(kind)

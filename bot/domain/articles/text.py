@@ -7,10 +7,12 @@ from bot.domain.articles.lines import (
     HEADERS,
     MAX_HEADER_LEN,
     PLAIN_BYTES,
+    ROW_KINDS,
     UNKNOWN,
     Header,
     Part,
     Section,
+    Unknown,
     bullet_text,
     describe,
     find_forbidden,
@@ -49,8 +51,24 @@ _ANALYSIS = int(Section.ANALYSIS)
 _ORIGINAL = int(Section.ORIGINAL)
 _SOURCE = int(Section.SOURCE)
 _HEADER_NAMES = tuple(HEADERS[section] for section in Section)
-# The sections whose lines are kept as they are, to be read when the file ends.
-_AS_WRITTEN = frozenset((_REACTIONS, _DIALOGUE, _THEMES, _RELATED, _ENTITIES, _ORIGINAL))
+# The sections whose lines are kept as they are, into the list their header chose, to be read
+# when the file ends.
+_BUCKETED = frozenset(
+    (_RETELLING, _REACTIONS, _DIALOGUE, _THEMES, _RELATED, _ENTITIES, _ANALYSIS, _ORIGINAL, _EXTRA)
+)
+# What short lines are as headers (short_header, outside the graph), looked up in the loop
+# over lines with one dict lookup: short lines repeat from file to file. Emptied when full.
+_header_memo: dict[str, Header | None] = {}
+_HEADER_MEMO_SIZE = 8192
+_UNSEEN = Unknown()  # not UNKNOWN: marks a line the memo has not seen
+
+
+def _remember_header(stripped: str) -> Header | None:
+    found = short_header(stripped, False)
+    if len(_header_memo) >= _HEADER_MEMO_SIZE:
+        _header_memo.clear()
+    _header_memo[stripped] = found
+    return found
 
 
 def parse_article(text: str, *, source: str = "<text>", strict: bool = False) -> Article:
@@ -128,11 +146,11 @@ class _Body:
         self.header_at = [-1] * len(_HEADER_NAMES)  # the line of each known section's header
         self.header_at[_TAKEAWAYS] = at
         self.part_at: dict[Part, int] = {}  # apart: a Part and a Section can be equal ints
-        self.part: Part | None = None
         self.takeaways: list[str] = []
         self.content: list[list[str]] = [[] for _ in _HEADER_NAMES]
         self.graph: list[str] = []  # as written, blank lines and indentation kept
         self.parts: dict[Part | None, list[str]] = {}
+        self.bucket: list[str] = self.takeaways  # where the section's lines go (see read)
         self.source_line = -1
         self.extra: list[tuple[str, list[str]]] = []
 
@@ -145,13 +163,13 @@ class _Body:
 
     def read(self, title: str, tags: tuple[str, ...]) -> Article:
         # The hot loop of an ingest: the retelling's long paragraphs, the bulk of a file, and
-        # the lines of sections read whole later take a branch without a call; everything else
-        # goes through line() or header().
+        # the lines of sections read whole later take a branch without a call, into the list
+        # `bucket` the section's header chose; the takeaways and the source go through line(),
+        # headers through header().
         lines = self.lines
-        content = self.content
-        paragraphs = content[_RETELLING]
         graph = self.graph
         section = self.section
+        bucket = self.takeaways
         last = self.last  # kept here, stored once: only the end of the file needs it
         for j in range(self.at + 1, len(lines)):
             raw = lines[j]
@@ -164,28 +182,28 @@ class _Body:
             if len(stripped) > MAX_HEADER_LEN:
                 found = None
             else:
-                found = short_header(stripped, section == _GRAPH)
+                found = _header_memo.get(stripped, _UNSEEN)
+                if found is _UNSEEN:
+                    found = _remember_header(stripped)
+                if found is UNKNOWN and section == _GRAPH and stripped[0] in ROW_KINDS:
+                    found = None  # a graph row, whose icon is no header's emoji
             if found is not None:
                 self.header(j, stripped, found)
                 section = self.section
-            elif section == _RETELLING:
-                paragraphs.append(stripped)
+                bucket = self.bucket
+            elif section in _BUCKETED:
+                bucket.append(stripped)
             elif section == _GRAPH:  # a score of short rows in a file that has a graph
                 graph.append(raw.rstrip())
-            elif section in _AS_WRITTEN:
-                content[section].append(stripped)
             else:
-                self.line(j, raw, stripped)
+                self.line(j, stripped)
         self.last = last
         self.close_required(len(lines))
         return self.article(title, tags)
 
-    def line(self, j: int, raw: str, stripped: str) -> None:
-        """Take one content line into the section being read."""
-        section = self.section
-        if section == _RETELLING:
-            self.content[section].append(stripped)
-        elif section == _TAKEAWAYS:
+    def line(self, j: int, stripped: str) -> None:
+        """Take one line of the takeaways or the source."""
+        if self.section == _TAKEAWAYS:
             text = bullet_text(stripped)
             if text is None:
                 raise self.fail(
@@ -196,25 +214,17 @@ class _Body:
             if not text:
                 raise self.fail(j, "empty bullet: a bullet needs text after its marker")
             self.takeaways.append(text)
-        elif section == _GRAPH:
-            self.graph.append(raw.rstrip())
-        elif section == _ANALYSIS:
-            self.parts.setdefault(self.part, []).append(stripped)
-        elif section == _SOURCE:
-            if is_label(stripped):
-                return
-            if self.source_line >= 0:
-                raise self.fail(
-                    j,
-                    f'expected one line (a URL or a host) under the "{_HEADER_NAMES[_SOURCE]}" '
-                    f"header, found a second line {quote(stripped)}",
-                )
-            self.source_line = j
-            self.content[section].append(stripped)
-        elif section == _EXTRA:
-            self.extra[-1][1].append(stripped)
-        else:
-            self.content[section].append(stripped)
+            return
+        if is_label(stripped):
+            return
+        if self.source_line >= 0:
+            raise self.fail(
+                j,
+                f'expected one line (a URL or a host) under the "{_HEADER_NAMES[_SOURCE]}" '
+                f"header, found a second line {quote(stripped)}",
+            )
+        self.source_line = j
+        self.content[_SOURCE].append(stripped)
 
     def header(self, j: int, stripped: str, found: Header) -> None:
         """Open the section a header line starts, refusing what makes the file ambiguous."""
@@ -228,7 +238,8 @@ class _Body:
         if found is UNKNOWN:
             if self.strict:
                 raise self.fail(j, f"an unknown section {quote(stripped)} (refused when strict)")
-            self.extra.append((stripped, []))
+            self.bucket = []
+            self.extra.append((stripped, self.bucket))
             self.section = _EXTRA
             return
         if isinstance(found, Part):
@@ -247,7 +258,7 @@ class _Body:
                     j, f'a second "{header_name(found)}" header (the first is on line {first + 1})'
                 )
             self.part_at[found] = j
-            self.part = found
+            self.bucket = self.parts[found] = []
             self.section = _ANALYSIS
             return
         if isinstance(found, Section):
@@ -274,7 +285,10 @@ class _Body:
             )
         self.header_at[found] = j
         self.section = self.known = found
-        self.part = None
+        # Lines under the analysis header before its first part are its summary.
+        self.bucket = (
+            self.parts.setdefault(None, []) if found == _ANALYSIS else self.content[found]
+        )
 
     def close_required(self, j: int) -> None:
         """Refuse a takeaways or retelling section that ends empty (at line j or the end)."""
