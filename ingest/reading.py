@@ -106,7 +106,9 @@ def stage_files(paths: list[str], stage: str, strict: bool = False) -> tuple[Sta
                 rows.append(item)
             else:
                 refused.append(item)
-        return write_stage(stage, rows), refused
+        staged = write_stage(stage, rows)
+        rows.clear()  # freed before the collector is back, which would go over them all
+    return staged, refused
 
 
 @contextlib.contextmanager

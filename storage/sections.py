@@ -8,14 +8,41 @@ ever shown are JSON on the article's row. Pure functions: parser processes call 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from bot.domain.articles import QA, Analysis, Article, Connection, Entity, EntityKind, Graph
 
 RELATED, MENTIONED = "related", "mentioned"
 
-# What json.dumps(value, ensure_ascii=False) returns, without building an encoder per call.
-to_json = json.JSONEncoder(ensure_ascii=False).encode
+
+def _json_encoder() -> Callable[[Any], str]:
+    """Return what json.dumps(value, ensure_ascii=False) is for lists and dicts, built once.
+
+    JSONEncoder.encode builds the C encoder again on every call, which costs more than
+    encoding an article's short lists; the encoder it builds is kept here instead (without the
+    check for circular values, which rows never are). Pythons without it use encode."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return json.JSONEncoder(ensure_ascii=False).encode
+
+    def unknown(value: object) -> object:
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+    encode = make(
+        None, unknown, json.encoder.encode_basestring, None, ": ", ", ", False, False, True
+    )
+
+    def to_json(value: Any) -> str:
+        return "".join(encode(value, 0))
+
+    return to_json
+
+
+to_json = _json_encoder()
+
+# EntityKind.value without a property call per row.
+_KIND_VALUES = {kind: kind.value for kind in EntityKind}
 
 # (role, position, name, description) and (position, main, name, kind, shared).
 EntityValues = tuple[str, int, str, str]
@@ -37,8 +64,9 @@ def connection_values(article: Article) -> tuple[ConnectionValues, ...]:
     if graph is None or graph.main is None:
         return ()
     main = graph.main
+    kinds = _KIND_VALUES
     return tuple(
-        (position, main, row.name, row.kind.value, row.shared)
+        (position, main, row.name, kinds[row.kind], row.shared)
         for position, row in enumerate(graph.connections)
     )
 

@@ -115,7 +115,8 @@ _MAX_UNKNOWN_WORDS = 5
 # Characters that may precede a header's name: its emoji (any pictograph, in fact), the emoji
 # variation selectors, the zero-width joiner, and spaces.
 _EMOJI_EXTRAS = frozenset("\ufe0f\ufe0e\u200d")
-_SENTENCE_ENDS = frozenset(".!?…;,")
+# No header ends with one of these: a line that does is text.
+SENTENCE_ENDS = frozenset(".!?…;,")
 BULLETS = frozenset("-•*")
 ROW_KINDS = {"👤": EntityKind.PERSON, "🏢": EntityKind.ORGANISATION, "🌐": EntityKind.OTHER}
 
@@ -178,7 +179,7 @@ def short_header(stripped: str, in_graph: bool) -> Header | None:
     # Most short lines are names, sentences, counts and URLs, told from headers by their ends:
     # no header ends a sentence, and one starts with its emoji or its name's first letter.
     first = stripped[0]
-    if stripped[-1] in _SENTENCE_ENDS or (
+    if stripped[-1] in SENTENCE_ENDS or (
         first.casefold()[0] not in _INITIALS
         and first not in _EMOJI_EXTRAS
         and not _is_pictograph(first)
@@ -196,7 +197,7 @@ def short_header(stripped: str, in_graph: bool) -> Header | None:
     if (
         not name
         or not name[0].isalpha()
-        or name[-1] in _SENTENCE_ENDS
+        or name[-1] in SENTENCE_ENDS
         or ":" in name
         or len(name.split()) > _MAX_UNKNOWN_WORDS
     ):

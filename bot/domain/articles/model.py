@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 
 class ArticleError(ValueError):
@@ -118,15 +118,22 @@ class Article:
 
 def is_http_url(text: str) -> bool:
     """Return whether text is an absolute http(s) URL with a host (and a valid port)."""
+    return _http_parts(text) is not None
+
+
+def _http_parts(text: str) -> SplitResult | None:
+    """Return the parts of an absolute http(s) URL with a host (and a valid port), else None."""
     # str.split() splits at exactly the characters str.isspace() accepts, and at C speed.
     if not text or text.split() != [text]:
-        return False
+        return None
     try:
         parts = urlsplit(text)
         _ = parts.port  # raises ValueError for a port that is not a number in range
     except ValueError:
-        return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+        return None
+    if parts.scheme.lower() in ("http", "https") and parts.hostname:
+        return parts
+    return None
 
 
 NO_CONNECTIONS = "No entity connections available yet for this article."
@@ -143,11 +150,22 @@ def graph_lines(graph: Graph) -> list[str]:
     return lines
 
 
+def _graph_text(graph: Graph) -> str:
+    """Return "\n".join(graph_lines(graph)), in one string per row."""
+    if graph.main is None:
+        return NO_CONNECTIONS
+    icons = ROW_ICONS
+    rows = "".join(
+        [f"\n{icons[row.kind]} {row.name}\n{row.shared} shared" for row in graph.connections]
+    )
+    return f"Connections for {graph.main}:{rows}"
+
+
 def content_hash(article: Article) -> str:
     """Return the hex SHA-256 of an article's normalised content (every section)."""
     graph = article.entity_graph
     if graph is None and article.graph is not None:
-        graph = "\n".join(graph_lines(article.graph))
+        graph = _graph_text(article.graph)
     parts = [
         article.title,
         "\x1f".join(article.tags),
@@ -207,15 +225,17 @@ def identity_key(article: Article) -> str:
     URL and title, or, without a source URL, the same title and retelling.
     """
     title = " ".join(article.title.split()).casefold()
-    url = article.source_url
-    if url is not None:
-        basis = ["url", _normal_url(url), title]
+    # article.source_url, split once.
+    parts = _http_parts(article.source) if article.source is not None else None
+    if parts is None and article.url is not None:
+        parts = urlsplit(article.url.strip())
+    if parts is not None:
+        basis = ["url", _normal_url(parts), title]
     else:
         basis = ["text", title, *(" ".join(p.split()) for p in article.retelling)]
     return hashlib.sha256("\x1e".join(basis).encode("utf-8")).hexdigest()
 
 
-def _normal_url(url: str) -> str:
+def _normal_url(parts: SplitResult) -> str:
     """Return a URL with its scheme and host in lower case and without its fragment."""
-    parts = urlsplit(url.strip())
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, ""))

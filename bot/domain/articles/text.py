@@ -8,6 +8,7 @@ from bot.domain.articles.lines import (
     MAX_HEADER_LEN,
     PLAIN_BYTES,
     ROW_KINDS,
+    SENTENCE_ENDS,
     UNKNOWN,
     Header,
     Part,
@@ -64,6 +65,8 @@ _UNSEEN = Unknown()  # not UNKNOWN: marks a line the memo has not seen
 
 
 def _remember_header(stripped: str) -> Header | None:
+    if stripped[-1] in SENTENCE_ENDS:
+        return None  # a short sentence (a description, a question), seldom seen twice
     found = short_header(stripped, False)
     if len(_header_memo) >= _HEADER_MEMO_SIZE:
         _header_memo.clear()
@@ -228,13 +231,17 @@ class _Body:
 
     def header(self, j: int, stripped: str, found: Header) -> None:
         """Open the section a header line starts, refusing what makes the file ambiguous."""
-        if found is UNKNOWN and self.section == _TAKEAWAYS:
-            raise self.fail(
-                j,
-                f'expected a "- " bullet or the "{_RETELLING_HEADER}" header, '
-                f"found {quote(stripped)}",
-            )
-        self.close_required(j)
+        if _TAKEAWAYS <= self.section <= _RETELLING:
+            if found is UNKNOWN and self.section == _TAKEAWAYS:
+                raise self.fail(
+                    j,
+                    f'expected a "- " bullet or the "{_RETELLING_HEADER}" header, '
+                    f"found {quote(stripped)}",
+                )
+            self.close_required(j)
+        if type(found) is Section:  # the usual case first: a rich file has a dozen headers
+            self.open(j, stripped, found)
+            return
         if found is UNKNOWN:
             if self.strict:
                 raise self.fail(j, f"an unknown section {quote(stripped)} (refused when strict)")
@@ -260,9 +267,6 @@ class _Body:
             self.part_at[found] = j
             self.bucket = self.parts[found] = []
             self.section = _ANALYSIS
-            return
-        if isinstance(found, Section):
-            self.open(j, stripped, found)
 
     def open(self, j: int, stripped: str, found: int) -> None:
         """Open a known section (for an analysis part, the analysis it belongs to)."""
