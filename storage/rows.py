@@ -14,11 +14,9 @@ from bot.domain.articles import Article, identity_key
 from bot.domain.labels import LabelKind, fold_label
 from bot.domain.search import index_text
 from storage.sections import (
-    ConnectionValues,
-    EntityValues,
     analysis_json,
-    connection_values,
-    entity_values,
+    connections_json,
+    entities_json,
     sections_json,
     to_json,
 )
@@ -46,8 +44,10 @@ class ArticleRows(NamedTuple):
     source: str | None
     analysis: str | None  # JSON
     sections: str | None  # JSON
-    entities: tuple[EntityValues, ...]
-    connections: tuple[ConnectionValues, ...]
+    # JSON, read with storage.sections.entity_values and connection_values: a parser process
+    # hands them over, or writes them to a staging file, as one value each.
+    entities: str | None
+    connections: str | None
 
 
 def article_rows(dialect: str, article: Article) -> ArticleRows:
@@ -72,8 +72,8 @@ def article_rows(dialect: str, article: Article) -> ArticleRows:
         source=article.source,
         analysis=analysis_json(article),
         sections=sections_json(article),
-        entities=entity_values(article),
-        connections=connection_values(article),
+        entities=entities_json(article),
+        connections=connections_json(article),
     )
 
 

@@ -49,26 +49,51 @@ EntityValues = tuple[str, int, str, str]
 ConnectionValues = tuple[int, str, str, str, int]
 
 
-def entity_values(article: Article) -> tuple[EntityValues, ...]:
-    """Return an article's related and mentioned entities as article_entities values."""
-    return tuple(
-        (role, position, entity.name, entity.description)
-        for role, entities in ((RELATED, article.related), (MENTIONED, article.entities))
-        for position, entity in enumerate(entities)
+def entities_json(article: Article) -> str | None:
+    """Return an article's related and mentioned entities as the JSON text rows carry them,
+    [[[name, description], ...], [...]], or None without any (see entity_values)."""
+    if not article.related and not article.entities:
+        return None
+    return to_json(
+        [
+            [[entity.name, entity.description] for entity in article.related],
+            [[entity.name, entity.description] for entity in article.entities],
+        ]
     )
 
 
-def connection_values(article: Article) -> tuple[ConnectionValues, ...]:
-    """Return an article's entity graph rows as article_connections values."""
+def connections_json(article: Article) -> str | None:
+    """Return an article's entity graph rows as the JSON text rows carry them,
+    [main, [[name, kind, shared], ...]], or None without any (see connection_values)."""
     graph = article.graph
-    if graph is None or graph.main is None:
-        return ()
-    main = graph.main
+    if graph is None or graph.main is None or not graph.connections:
+        return None
     kinds = _KIND_VALUES
-    return tuple(
-        (position, main, row.name, kinds[row.kind], row.shared)
-        for position, row in enumerate(graph.connections)
+    return to_json(
+        [graph.main, [[row.name, kinds[row.kind], row.shared] for row in graph.connections]]
     )
+
+
+def entity_values(value: str | None) -> list[EntityValues]:
+    """Return entities_json's text as article_entities values."""
+    if value is None:
+        return []
+    related, mentioned = json.loads(value)
+    return [
+        (role, position, name, description)
+        for role, entities in ((RELATED, related), (MENTIONED, mentioned))
+        for position, (name, description) in enumerate(entities)
+    ]
+
+
+def connection_values(value: str | None) -> list[ConnectionValues]:
+    """Return connections_json's text as article_connections values."""
+    if value is None:
+        return []
+    main, rows = json.loads(value)
+    return [
+        (position, main, name, kind, shared) for position, (name, kind, shared) in enumerate(rows)
+    ]
 
 
 def analysis_json(article: Article) -> str | None:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from bot.domain.records import IngestOutcome
 from storage.rows import ArticleRows, sort_key_of, sqlite_datetime
-from storage.sections import to_json
+from storage.sections import MENTIONED, RELATED
 
 if TYPE_CHECKING:  # parser processes write staging files without loading SQLAlchemy
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -78,8 +78,8 @@ def write_stage(path: str, rows: Sequence[ArticleRows]) -> Staged:
                 row.source,
                 row.analysis,
                 row.sections,
-                to_json(row.entities) if row.entities else None,
-                to_json(row.connections) if row.connections else None,
+                row.entities,
+                row.connections,
             )
         )
         for position, (kind, key, name) in enumerate(row.labels):
@@ -224,20 +224,21 @@ async def _write_dependents(connection: AsyncConnection) -> None:
         " JOIN main.labels AS l ON l.kind = sl.kind AND l.key = sl.key"
         " ORDER BY w.id, l.id"
     )
-    # Each JSON array element is one row's values (storage.sections.EntityValues and
-    # ConnectionValues), in order: `value ->> k` is its k-th value.
-    await run(
-        "INSERT INTO main.article_entities (article_id, role, position, name, description)"
-        " SELECT w.id, e.value ->> 0, e.value ->> 1, e.value ->> 2, e.value ->> 3"
-        f" FROM temp.written AS w JOIN {STAGE}.articles AS s ON s.n = w.n,"
-        " json_each(s.entities) AS e WHERE s.entities IS NOT NULL ORDER BY w.id, 2, 3"
-    )
+    # The JSON storage.sections.entities_json and connections_json write, expanded here.
+    for role, path in ((RELATED, "$[0]"), (MENTIONED, "$[1]")):
+        await run(
+            "INSERT INTO main.article_entities (article_id, role, position, name, description)"
+            " SELECT w.id, ?, e.key, e.value ->> 0, e.value ->> 1"
+            f" FROM temp.written AS w JOIN {STAGE}.articles AS s ON s.n = w.n,"
+            " json_each(s.entities, ?) AS e WHERE s.entities IS NOT NULL ORDER BY w.id, 3",
+            (role, path),
+        )
     await run(
         "INSERT INTO main.article_connections (article_id, position, main, name, kind, shared)"
-        " SELECT w.id, c.value ->> 0, c.value ->> 1, c.value ->> 2, c.value ->> 3,"
-        " c.value ->> 4"
+        " SELECT w.id, c.key, s.connections ->> 0, c.value ->> 0, c.value ->> 1, c.value ->> 2"
         f" FROM temp.written AS w JOIN {STAGE}.articles AS s ON s.n = w.n,"
-        " json_each(s.connections) AS c WHERE s.connections IS NOT NULL ORDER BY w.id, 2"
+        " json_each(s.connections, '$[1]') AS c WHERE s.connections IS NOT NULL"
+        " ORDER BY w.id, 2"
     )
     await run(
         "INSERT INTO main.article_search (rowid, title, takeaways, retelling)"

@@ -24,6 +24,7 @@ from storage.fulltext import FORGET_SQL, add_index_rows, index_row
 from storage.labels import LabelKey, LabelRepository
 from storage.models import ArticleRow
 from storage.rows import ArticleRows, sort_key_of
+from storage.sections import connection_values, entity_values
 
 LINK_COLUMNS = ("article_id", "label_id", "sort_key", "position")
 ENTITY_COLUMNS = ("article_id", "role", "position", "name", "description")
@@ -188,8 +189,10 @@ class ArticleWrites:
             # Positions follow the file's order; each label is linked once.
             ids = [label_ids[kind, key] for kind, key, _ in article.labels]
             links.extend(zip(repeat(article_id), ids, repeat(sort_key), count()))
-            entities.extend((article_id, *values) for values in article.entities)
-            connections.extend((article_id, *values) for values in article.connections)
+            entities.extend((article_id, *values) for values in entity_values(article.entities))
+            connections.extend(
+                (article_id, *values) for values in connection_values(article.connections)
+            )
             index_rows.append((article_id, *article.search))
         for table, columns, rows, key in (
             ("article_labels", LINK_COLUMNS, links, "article_id, label_id"),

@@ -171,6 +171,9 @@ class _Body:
         # headers through header().
         lines = self.lines
         graph = self.graph
+        content = self.content
+        parts = self.parts
+        part_at = self.part_at
         section = self.section
         bucket = self.takeaways
         last = self.last  # kept here, stored once: only the end of the file needs it
@@ -191,9 +194,21 @@ class _Body:
                 if found is UNKNOWN and section == _GRAPH and stripped[0] in ROW_KINDS:
                     found = None  # a graph row, whose icon is no header's emoji
             if found is not None:
-                self.header(j, stripped, found)
-                section = self.section
-                bucket = self.bucket
+                # A rich file has a dozen headers. The usual ones are opened here: a section
+                # after the retelling's, later than any before it (so neither repeated nor out
+                # of order), or an analysis part met once under the analysis.
+                if type(found) is Section and found > self.known and section > _RETELLING:
+                    self.header_at[found] = j
+                    section = self.section = self.known = found
+                    bucket = parts.setdefault(None, []) if found == _ANALYSIS else content[found]
+                elif type(found) is Part and self.known == _ANALYSIS and found not in part_at:
+                    part_at[found] = j
+                    bucket = parts[found] = []
+                    section = self.section = _ANALYSIS
+                else:
+                    self.header(j, stripped, found)
+                    section = self.section
+                    bucket = self.bucket
             elif section in _BUCKETED:
                 bucket.append(stripped)
             elif section == _GRAPH:  # a score of short rows in a file that has a graph
