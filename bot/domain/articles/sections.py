@@ -3,7 +3,7 @@ build sections here, so that one input means the same article in either form."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 
 from bot.domain.articles.lines import (
@@ -94,9 +94,8 @@ _LABEL_LINE = object()
 _OTHER_LINE = object()
 
 
-@lru_cache(maxsize=32768)
-def _graph_line(stripped: str) -> object:
-    """Read a stripped graph line once, for graph_of: _LABEL_LINE for a link label; a row's
+def graph_line(stripped: str) -> object:
+    """Read a stripped graph line once, for read_graph: _LABEL_LINE for a link label; a row's
     Connection (its count on the same line), or its (name, kind) when the count is on the
     next; a count line's number ("14 shared"); else _OTHER_LINE."""
     if is_label(stripped):
@@ -111,12 +110,22 @@ def _graph_line(stripped: str) -> object:
     return _OTHER_LINE
 
 
+_graph_line = lru_cache(maxsize=32768)(graph_line)
+
+
 def graph_of(raw_lines: Sequence[str]) -> tuple[Graph | None, str | None]:
     """Read the graph section: (structured graph, None), or (None, its text) when it is not in
     the structure the source writes, which keeps it whole rather than half-read."""
-    # A rich file has a score of graph lines, each read with one cached lookup.
     content = [s for line in raw_lines if (s := line.strip())]
     kinds = [_graph_line(s) for s in content]
+    return read_graph(content, kinds, lambda: graph_text(raw_lines))
+
+
+def read_graph(
+    content: list[str], kinds: list[object], text: Callable[[], str]
+) -> tuple[Graph | None, str | None]:
+    """graph_of, from the section's non-blank lines, stripped, and what graph_line made of
+    each; `text` returns the section as written."""
     first = 0
     while first < len(content) and kinds[first] is _LABEL_LINE:
         first += 1
@@ -125,12 +134,17 @@ def graph_of(raw_lines: Sequence[str]) -> tuple[Graph | None, str | None]:
     graph = _structured_graph(content[first], kinds[first + 1 :])
     if graph is not None:
         return graph, None
+    return None, text()
+
+
+def graph_text(raw_lines: Sequence[str]) -> str:
+    """Return a section's lines as written, without blank lines at its ends."""
     lines = [line.rstrip() for line in raw_lines]
     while lines and not lines[-1]:
         lines.pop()
     while lines and not lines[0]:
         lines.pop(0)
-    return None, "\n".join(lines)
+    return "\n".join(lines)
 
 
 def _structured_graph(heading: str, kinds: list[object]) -> Graph | None:

@@ -7,7 +7,6 @@ from bot.domain.articles.lines import (
     HEADERS,
     MAX_HEADER_LEN,
     PLAIN_BYTES,
-    ROW_KINDS,
     SENTENCE_ENDS,
     UNKNOWN,
     Header,
@@ -28,7 +27,9 @@ from bot.domain.articles.model import Article, ArticleError
 from bot.domain.articles.sections import (
     analysis_of,
     entities_of,
-    graph_of,
+    graph_line,
+    graph_text,
+    read_graph,
     split_tags,
     split_themes,
     unique_labels,
@@ -62,6 +63,18 @@ _BUCKETED = frozenset(
 _header_memo: dict[str, Header | None] = {}
 _HEADER_MEMO_SIZE = 8192
 _UNSEEN = Unknown()  # not UNKNOWN: marks a line the memo has not seen
+
+
+# The same for graph lines (sections.graph_line), which no line is None for.
+_graph_memo: dict[str, object] = {}
+
+
+def _remember_graph_line(stripped: str) -> object:
+    kind = graph_line(stripped)
+    if len(_graph_memo) >= _HEADER_MEMO_SIZE:
+        _graph_memo.clear()
+    _graph_memo[stripped] = kind
+    return kind
 
 
 def _remember_header(stripped: str) -> Header | None:
@@ -151,7 +164,9 @@ class _Body:
         self.part_at: dict[Part, int] = {}  # apart: a Part and a Section can be equal ints
         self.takeaways: list[str] = []
         self.content: list[list[str]] = [[] for _ in _HEADER_NAMES]
-        self.graph: list[str] = []  # as written, blank lines and indentation kept
+        self.graph: list[str] = []  # its lines, stripped, blank lines left out
+        self.graph_kinds: list[object] = []  # what each is (sections.graph_line)
+        self.graph_end = len(lines)  # the line after the graph's last (the next header)
         self.parts: dict[Part | None, list[str]] = {}
         self.bucket: list[str] = self.takeaways  # where the section's lines go (see read)
         self.source_line = -1
@@ -171,6 +186,7 @@ class _Body:
         # headers through header().
         lines = self.lines
         graph = self.graph
+        graph_kinds = self.graph_kinds
         content = self.content
         parts = self.parts
         part_at = self.part_at
@@ -181,18 +197,29 @@ class _Body:
             raw = lines[j]
             stripped = raw.strip()
             if not stripped:
-                if section == _GRAPH and graph:
-                    graph.append("")
                 continue
             last = j
-            if len(stripped) > MAX_HEADER_LEN:
+            if section == _GRAPH:
+                # A score of rows and counts, each read once for what it is in the graph
+                # (see sections.graph_line): one lookup a line once the line has been seen.
+                kind = _graph_memo.get(stripped)
+                if kind is None:
+                    found = (
+                        short_header(stripped, True) if len(stripped) <= MAX_HEADER_LEN else None
+                    )
+                    if found is None:
+                        kind = _remember_graph_line(stripped)
+                if kind is not None:
+                    graph.append(stripped)
+                    graph_kinds.append(kind)
+                    continue
+                self.graph_end = j
+            elif len(stripped) > MAX_HEADER_LEN:
                 found = None
             else:
                 found = _header_memo.get(stripped, _UNSEEN)
                 if found is _UNSEEN:
                     found = _remember_header(stripped)
-                if found is UNKNOWN and section == _GRAPH and stripped[0] in ROW_KINDS:
-                    found = None  # a graph row, whose icon is no header's emoji
             if found is not None:
                 # A rich file has a dozen headers. The usual ones are opened here: a section
                 # after the retelling's, later than any before it (so neither repeated nor out
@@ -211,8 +238,6 @@ class _Body:
                     bucket = self.bucket
             elif section in _BUCKETED:
                 bucket.append(stripped)
-            elif section == _GRAPH:  # a score of short rows in a file that has a graph
-                graph.append(raw.rstrip())
             else:
                 self.line(j, stripped)
         self.last = last
@@ -323,10 +348,18 @@ class _Body:
                 self.last, f'expected the "{_RETELLING_HEADER}" header, found the end of the file'
             )
 
+    def graph_text(self) -> str:
+        """Return the graph section as written, for a graph not in the source's structure."""
+        return graph_text(self.lines[self.header_at[_GRAPH] + 1 : self.graph_end])
+
     def article(self, title: str, tags: tuple[str, ...]) -> Article:
         content = self.content
         # Only the sections a file has are read: most files have few, and ingest reads many.
-        graph, entity_graph = graph_of(self.graph) if self.graph else (None, None)
+        graph, entity_graph = (
+            read_graph(self.graph, self.graph_kinds, self.graph_text)
+            if self.graph
+            else (None, None)
+        )
         return Article(
             title=title,
             tags=tags,
