@@ -32,12 +32,17 @@ if TYPE_CHECKING:  # parser processes write staging files without loading SQLAlc
 # The alias a staging file is attached under for the transaction that loads it.
 STAGE = "stage"
 
+# An article's short values first: a row is read column by column, and reading a value after
+# the retelling's text would mean reading the pages it overflows to as well.
+_ARTICLE_COLUMNS = (
+    "n INTEGER PRIMARY KEY, content_hash TEXT NOT NULL, identity_key TEXT NOT NULL,"
+    " sort_key INTEGER, published_at TEXT, url TEXT, source TEXT, entities TEXT,"
+    " connections TEXT, sections TEXT, analysis TEXT, title TEXT, takeaways TEXT,"
+    " retelling TEXT, entity_graph TEXT, search_title TEXT, search_takeaways TEXT,"
+    " search_retelling TEXT"
+)
 _SCHEMA = (
-    "CREATE TABLE articles (n INTEGER PRIMARY KEY, content_hash TEXT NOT NULL, title TEXT,"
-    " takeaways TEXT, retelling TEXT, entity_graph TEXT, url TEXT, published_at TEXT,"
-    " sort_key INTEGER, search_title TEXT, search_takeaways TEXT, search_retelling TEXT,"
-    " identity_key TEXT NOT NULL, source TEXT, analysis TEXT, sections TEXT, entities TEXT,"
-    " connections TEXT)",
+    f"CREATE TABLE articles ({_ARTICLE_COLUMNS})",
     "CREATE TABLE labels (n INTEGER PRIMARY KEY, kind TEXT NOT NULL, key TEXT NOT NULL,"
     " name TEXT NOT NULL)",
     "CREATE TABLE links (n INTEGER NOT NULL, position INTEGER NOT NULL, label INTEGER NOT NULL,"
@@ -70,16 +75,21 @@ def write_stage(path: str, rows: Sequence[ArticleRows]) -> Staged:
         articles.append(
             (
                 n,
-                *row[:6],
-                None if published is None else sqlite_datetime(published),
-                None if published is None else sort_key_of(published),
-                *row.search,
+                row.content_hash,
                 row.identity_key,
+                None if published is None else sort_key_of(published),
+                None if published is None else sqlite_datetime(published),
+                row.url,
                 row.source,
-                row.analysis,
-                row.sections,
                 row.entities,
                 row.connections,
+                row.sections,
+                row.analysis,
+                row.title,
+                row.takeaways,
+                row.retelling,
+                row.entity_graph,
+                *row.search,
             )
         )
         for position, (kind, key, name) in enumerate(row.labels):
@@ -224,13 +234,14 @@ async def _write_dependents(connection: AsyncConnection) -> None:
         " JOIN main.labels AS l ON l.kind = sl.kind AND l.key = sl.key"
         " ORDER BY w.id, l.id"
     )
-    # The JSON storage.sections.entities_json and connections_json write, expanded here.
+    # The JSON storage.sections.entities_json and connections_json write, expanded here. In the
+    # job's order, which is the new articles' id order: no sorting for the tables' keys.
     for role, path in ((RELATED, "$[0]"), (MENTIONED, "$[1]")):
         await run(
             "INSERT INTO main.article_entities (article_id, role, position, name, description)"
             " SELECT w.id, ?, e.key, e.value ->> 0, e.value ->> 1"
             f" FROM temp.written AS w JOIN {STAGE}.articles AS s ON s.n = w.n,"
-            " json_each(s.entities, ?) AS e WHERE s.entities IS NOT NULL ORDER BY w.id, 3",
+            " json_each(s.entities, ?) AS e WHERE s.entities IS NOT NULL",
             (role, path),
         )
     await run(
@@ -238,7 +249,6 @@ async def _write_dependents(connection: AsyncConnection) -> None:
         " SELECT w.id, c.key, s.connections ->> 0, c.value ->> 0, c.value ->> 1, c.value ->> 2"
         f" FROM temp.written AS w JOIN {STAGE}.articles AS s ON s.n = w.n,"
         " json_each(s.connections, '$[1]') AS c WHERE s.connections IS NOT NULL"
-        " ORDER BY w.id, 2"
     )
     await run(
         "INSERT INTO main.article_search (rowid, title, takeaways, retelling)"
