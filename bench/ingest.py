@@ -8,6 +8,7 @@ import os
 import random
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -190,44 +191,58 @@ def _measure(mode: str, directory: Path, database: Path) -> tuple[float, float]:
     return json.loads(output)["seconds"], usage.ru_maxrss / 1024
 
 
-def ingest_benchmark(count: int, *, keep: bool = False, rich: bool = False) -> int:
+def ingest_benchmark(
+    count: int, *, keep: bool = False, rich: bool = False, repeat: int = 3
+) -> int:
     """Print the ingest rate, the plain-load rate, their ratio and peak memory; with `rich`,
-    also the rate on files with every section, against the simple files' rate."""
+    also the rate on files with every section, against the simple files' rate.
+
+    Each load runs `repeat` times into a fresh database, the loads taking turns so that a
+    slow spell of a shared machine falls on all of them alike; the median counts."""
     from ingest.pipeline import parser_count  # noqa: PLC0415 - the plain load's process stays bare
 
     work = Path(tempfile.mkdtemp(prefix="digestbot-bench-"))
     try:
-        articles = work / "articles"
+        corpora = {"simple": work / "articles"}
         started = time.perf_counter()
-        size = write_articles(articles, count)
+        size = write_articles(corpora["simple"], count)
         print(
             f"generated {count} articles ({size / count:,.0f} bytes each) in "
             f"{time.perf_counter() - started:.1f} s ({work})"
         )
-        raw_seconds, raw_mib = _measure("raw", articles, work / "raw.db")
-        our_seconds, our_mib = _measure("ours", articles, work / "ours.db")
-        raw_rate, our_rate = count / raw_seconds, count / our_seconds
-        rows = [
-            ("plain load (read + executemany)", raw_rate, raw_mib),
-            ("digestbot ingest (SQLite)", our_rate, our_mib),
-        ]
-        rich_rate = None
         if rich:
-            rich_size = write_articles(work / "rich", count, rich=True)
+            corpora["rich"] = work / "rich"
+            rich_size = write_articles(corpora["rich"], count, rich=True)
             print(f"generated {count} rich articles ({rich_size / count:,.0f} bytes each)")
-            rich_seconds, rich_mib = _measure("ours", work / "rich", work / "rich.db")
-            rich_rate = count / rich_seconds
-            rows.append(("digestbot ingest, rich files", rich_rate, rich_mib))
+        runs: dict[str, list[tuple[float, float]]] = {"raw": [], "simple": [], "rich": []}
+        for turn in range(repeat):
+            runs["raw"].append(_measure("raw", corpora["simple"], work / f"raw-{turn}.db"))
+            for name, directory in corpora.items():
+                runs[name].append(_measure("ours", directory, work / f"{name}-{turn}.db"))
+        rates = {
+            name: count / statistics.median(s for s, _ in done)
+            for name, done in runs.items()
+            if done
+        }
+        peaks = {name: max(mib for _, mib in done) for name, done in runs.items() if done}
         print(
             f"cores: {os.cpu_count()}  articles: {count}  "
             f"parser processes beside the writer: {parser_count()}  "
-            f"load average: {os.getloadavg()[0]:.2f}"
+            f"runs: {repeat} each, median  load average: {os.getloadavg()[0]:.2f}"
         )
-        for name, rate, mib in rows:
-            print(f"{name:<34}{rate:10,.0f} articles/s  peak {mib:.0f} MiB")
-        print(f"ratio: {our_rate / raw_rate:.2f}")
-        if rich_rate is not None:
-            print(f"rich / simple: {rich_rate / our_rate:.2f}")
+        names = {
+            "raw": "plain load (read + executemany)",
+            "simple": "digestbot ingest (SQLite)",
+            "rich": "digestbot ingest, rich files",
+        }
+        for name, rate in rates.items():
+            print(f"{names[name]:<34}{rate:10,.0f} articles/s  peak {peaks[name]:.0f} MiB")
+        print(f"ratio: {rates['simple'] / rates['raw']:.2f}")
+        if rich:
+            each = "  ".join(
+                f"{s / r:.2f}" for (s, _), (r, _) in zip(runs["simple"], runs["rich"], strict=True)
+            )
+            print(f"rich / simple: {rates['rich'] / rates['simple']:.2f}  (turn by turn: {each})")
     finally:
         if keep:
             print(f"kept {work}")

@@ -25,6 +25,13 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="also ingest files with every section (entities, graph, analysis, source) of "
         "about the same size, and print their rate against the simple files'",
     )
+    bench_ingest.add_argument(
+        "--repeat",
+        type=positive,
+        default=3,
+        metavar="N",
+        help="load each corpus N times, taking turns, and report the median (default 3)",
+    )
     bench_ingest.set_defaults(sync_handler=_bench_ingest)
     _add_plan(bench_commands)
     _add_delivery(bench_commands)
@@ -128,7 +135,7 @@ def _add_search(bench_commands: argparse._SubParsersAction[argparse.ArgumentPars
 def _bench_ingest(args: argparse.Namespace) -> int:
     from bench.ingest import ingest_benchmark  # noqa: PLC0415 - keep `--help` fast
 
-    return ingest_benchmark(args.count, keep=args.keep, rich=args.rich)
+    return ingest_benchmark(args.count, keep=args.keep, rich=args.rich, repeat=args.repeat)
 
 
 def _bench_plan(args: argparse.Namespace) -> int:
