@@ -43,7 +43,7 @@ def re_exported(article: Article) -> Article:
         article.graph.main,
         (
             *(
-                dataclasses.replace(row, shared=row.shared + 1)
+                row._replace(shared=row.shared + 1)
                 for row in article.graph.connections
             ),
             Connection("Kaja Kallas", EntityKind.PERSON, 2),

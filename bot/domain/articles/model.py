@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 
@@ -28,16 +29,16 @@ class EntityKind(StrEnum):
     OTHER = "other"  # 🌐
 
 
-@dataclass(frozen=True, slots=True)
-class Entity:
+# Entities and graph rows are named tuples, not frozen dataclasses like the rest: a rich file
+# has a score of them, and a tuple is built in a fraction of the time.
+class Entity(NamedTuple):
     """A related or mentioned entity: its name and the source's one-line description."""
 
     name: str
     description: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Connection:
+class Connection(NamedTuple):
     """A row of the entity graph: another entity, and how many articles it shares with the main."""
 
     name: str
