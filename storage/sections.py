@@ -41,9 +41,6 @@ def _json_encoder() -> Callable[[Any], str]:
 
 to_json = _json_encoder()
 
-# EntityKind.value without a property call per row.
-_KIND_VALUES = {kind: kind.value for kind in EntityKind}
-
 # (role, position, name, description) and (position, main, name, kind, shared).
 EntityValues = tuple[str, int, str, str]
 ConnectionValues = tuple[int, str, str, str, int]
@@ -54,12 +51,8 @@ def entities_json(article: Article) -> str | None:
     [[[name, description], ...], [...]], or None without any (see entity_values)."""
     if not article.related and not article.entities:
         return None
-    return to_json(
-        [
-            [[entity.name, entity.description] for entity in article.related],
-            [[entity.name, entity.description] for entity in article.entities],
-        ]
-    )
+    # Entities are named tuples: JSON arrays as they are.
+    return to_json((article.related, article.entities))
 
 
 def connections_json(article: Article) -> str | None:
@@ -68,10 +61,8 @@ def connections_json(article: Article) -> str | None:
     graph = article.graph
     if graph is None or graph.main is None or not graph.connections:
         return None
-    kinds = _KIND_VALUES
-    return to_json(
-        [graph.main, [[row.name, kinds[row.kind], row.shared] for row in graph.connections]]
-    )
+    # Rows are named tuples, and a kind is a str enum: JSON arrays and strings as they are.
+    return to_json((graph.main, graph.connections))
 
 
 def entity_values(value: str | None) -> list[EntityValues]:
