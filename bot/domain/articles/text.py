@@ -78,8 +78,10 @@ def _remember_graph_line(stripped: str) -> object:
 
 
 def _remember_header(stripped: str) -> Header | None:
-    if stripped[-1] in SENTENCE_ENDS:
-        return None  # a short sentence (a description, a question), seldom seen twice
+    if stripped[-1] in SENTENCE_ENDS or ":" in stripped.rstrip(":"):
+        # A short sentence (a description, a question) or a URL, seldom seen twice: no header
+        # ends a sentence, and none has a colon but at its end.
+        return None
     found = short_header(stripped, False)
     if len(_header_memo) >= _HEADER_MEMO_SIZE:
         _header_memo.clear()
