@@ -17,6 +17,7 @@ from bot.domain.articles import (
     parse_article_bytes,
     parse_article_json,
 )
+from bot.domain.articles.lines import header_of
 from bot.domain.labels import clean_label, fold_label
 
 # --- Properties ------------------------------------------------------------------------------
@@ -226,3 +227,49 @@ def test_parse_json_raises_nothing_but_article_error(obj: object) -> None:
         entity_graph=article.entity_graph,
     )
     assert parse_article(format_article(article)) == stored
+
+
+_graph_lines = st.lists(
+    st.one_of(
+        st.sampled_from(
+            [
+                "",
+                "   ",
+                "Connections for Volodymyr Zelensky:",
+                "Connections for Kyiv",
+                "No entity connections available yet for this article.",
+                "👤 Donald Trump",
+                "🏢 Naftogaz",
+                "🌐 European Union",
+                "  🌐 Indented",
+                "👤",
+                "14 shared",
+                "3 shared articles",
+                "Naftogaz · 5 shared",
+                "🏢 Ukrenergo — 2 shared",
+                "Area51 shared",
+                "View full profile",
+                "Wikipedia ↗",
+                "View Profile →",
+            ]
+        ),
+        st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=20),
+    ),
+    min_size=1,
+    max_size=12,
+).filter(lambda lines: all(header_of(line.strip(), in_graph=True) is None for line in lines))
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(_graph_lines)
+def test_a_graph_reads_the_same_in_a_file_and_in_json(lines: list[str]) -> None:
+    # The text parser reads graph lines in its loop over the file; JSON Lines records go
+    # through graph_of: one section, one meaning.
+    head = "Title\n#Kyiv\n\n📌 Key Takeaways\n- One.\n\n📖 Full Retelling\nText.\n\n"
+    graph = "Entity Intersection Graph\n" + "\n".join(lines)
+    text = parse_article(head + graph + "\nMentioned Entities\nKyiv\nThe capital.")
+    record = {"title": "Title", "tags": ["Kyiv"], "takeaways": ["One."], "retelling": ["Text."]}
+    record["entity_graph"] = "\n".join(lines)
+    record["entities"] = [{"name": "Kyiv", "description": "The capital."}]
+    json = parse_article_json(record, source="x")
+    assert (text.graph, text.entity_graph) == (json.graph, json.entity_graph)
