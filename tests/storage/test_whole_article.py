@@ -42,10 +42,7 @@ def re_exported(article: Article) -> Article:
     graph = Graph(
         article.graph.main,
         (
-            *(
-                row._replace(shared=row.shared + 1)
-                for row in article.graph.connections
-            ),
+            *(row._replace(shared=row.shared + 1) for row in article.graph.connections),
             Connection("Kaja Kallas", EntityKind.PERSON, 2),
         ),
     )
