@@ -12,7 +12,16 @@ from pathlib import Path
 import pytest
 
 from bot.cli import build_parser, main
-from bot.domain.articles import Article, format_article
+from bot.domain.articles import (
+    QA,
+    Analysis,
+    Article,
+    Connection,
+    Entity,
+    EntityKind,
+    Graph,
+    format_article,
+)
 from tests.processes import exit_status
 
 GOOD = Article(
@@ -325,6 +334,14 @@ def _store_dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
         " ON a.id = q.article_id ORDER BY a.id",
         "search index": "SELECT a.content_hash, w.term, w.col, w.offset FROM temp.words w"
         " JOIN articles a ON a.id = w.doc ORDER BY a.id, w.col, w.offset",
+        "sections": "SELECT content_hash, identity_key, source, analysis, sections"
+        " FROM articles ORDER BY id",
+        "entities": "SELECT a.content_hash, e.role, e.position, e.name, e.description"
+        " FROM article_entities e JOIN articles a ON a.id = e.article_id"
+        " ORDER BY a.id, e.role, e.position",
+        "connections": "SELECT a.content_hash, c.position, c.main, c.name, c.kind, c.shared"
+        " FROM article_connections c JOIN articles a ON a.id = c.article_id"
+        " ORDER BY a.id, c.position",
     }
     try:
         return {name: connection.execute(sql).fetchall() for name, sql in queries.items()}
@@ -349,6 +366,27 @@ def test_parser_processes_store_exactly_what_one_process_stores(
             takeaways=(f"Takeaway {number}.", "Ünïcode ß and ё."),
             retelling=(f"Retelling of story {number}.", "Second paragraph."),
             themes=("Energy Security",) if number % 2 else (),
+        )
+        (folder / f"story-{number:03d}.txt").write_text(format_article(story), encoding="utf-8")
+    for number in range(80, 90):
+        # Every section, with names and texts JSON has to escape.
+        story = Article(
+            title=f"Rich story {number}",
+            tags=("Kyiv",),
+            takeaways=("One.",),
+            retelling=(f"Retelling of rich story {number}.",),
+            related=(Entity('Sean "Puffy" O\\Brien', "A name with quotes."), Entity("Київ")),
+            graph=Graph(
+                "Volodymyr Zelensky",
+                (
+                    Connection("Naftogaz \\ Ukrenergo", EntityKind.ORGANISATION, number),
+                    Connection("Ursula von der Leyen", EntityKind.PERSON, 3),
+                    Connection("Європейський союз 🇪🇺", EntityKind.OTHER, 1),
+                ),
+            ),
+            entities=(Entity("Tab\tname", "Описание «в кавычках»."),),
+            analysis=Analysis(why_it_matters="Because.", faq=(QA("Why?", "So."),)),
+            source=f"https://example.com/rich/{number}",
         )
         (folder / f"story-{number:03d}.txt").write_text(format_article(story), encoding="utf-8")
     (folder / "story-011.txt").write_text(format_article(GOOD), encoding="utf-8")
@@ -379,10 +417,12 @@ def test_parser_processes_store_exactly_what_one_process_stores(
         refused = [line for line in err.splitlines() if line.startswith("refused ")]
         results.append((out, refused, _store_dump(path)))
     (one_out, one_refused, one), (staged_out, staged_refused, staged) = results
-    assert one_out.strip() == "78 new, 0 updated, 2 already known, 2 refused"
+    assert one_out.strip() == "88 new, 0 updated, 2 already known, 2 refused"
     assert staged_out == one_out
     assert staged_refused == one_refused
     for table in one:
         assert staged[table] == one[table], table
-    assert len(one["articles"]) == 79
+    assert len(one["articles"]) == 89
+    assert len(one["entities"]) == 30
+    assert len(one["connections"]) == 30
     assert ("tag", "kyiv", "Kyiv") in one["labels"]
