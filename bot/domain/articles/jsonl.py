@@ -44,7 +44,11 @@ class _Reader(JsonValues):
     def title(self) -> str:
         if "title" not in self.obj:
             raise self.fail("title", "missing")
-        title = self.one_line("title", self.obj["title"])
+        # A byte order mark carries nothing, and at the start of a file it is dropped: a title
+        # starting with one would not read back from the text form.
+        title = self.one_line("title", self.obj["title"]).lstrip("\ufeff").lstrip()
+        if not title:
+            raise self.fail("title", "must not be empty")
         if title.startswith("#"):
             raise self.fail("title", 'must not start with "#" (it would read as a hashtag line)')
         if header_of(title) not in (None, UNKNOWN):

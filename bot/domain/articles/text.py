@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from bot.domain.articles.lines import (
     HEADERS,
     MAX_HEADER_LEN,
@@ -61,20 +63,20 @@ _BUCKETED = frozenset(
 # What short lines are as headers (short_header, outside the graph), looked up in the loop
 # over lines with one dict lookup: short lines repeat from file to file. Emptied when full.
 _header_memo: dict[str, Header | None] = {}
-_HEADER_MEMO_SIZE = 8192
+_MEMO_SIZE = 8192
 _UNSEEN = Unknown()  # not UNKNOWN: marks a line the memo has not seen
 
 
 # The same for graph lines (sections.graph_line), which no line is None for.
 _graph_memo: dict[str, object] = {}
+_V = TypeVar("_V")
 
 
-def _remember_graph_line(stripped: str) -> object:
-    kind = graph_line(stripped)
-    if len(_graph_memo) >= _HEADER_MEMO_SIZE:
-        _graph_memo.clear()
-    _graph_memo[stripped] = kind
-    return kind
+def _remember(memo: dict[str, _V], line: str, value: _V) -> _V:
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[line] = value
+    return value
 
 
 def _remember_header(stripped: str) -> Header | None:
@@ -82,11 +84,7 @@ def _remember_header(stripped: str) -> Header | None:
         # A short sentence (a description, a question) or a URL, seldom seen twice: no header
         # ends a sentence, and none has a colon but at its end.
         return None
-    found = short_header(stripped, False)
-    if len(_header_memo) >= _HEADER_MEMO_SIZE:
-        _header_memo.clear()
-    _header_memo[stripped] = found
-    return found
+    return _remember(_header_memo, stripped, short_header(stripped, False))
 
 
 def parse_article(text: str, *, source: str = "<text>", strict: bool = False) -> Article:
@@ -189,9 +187,6 @@ class _Body:
         lines = self.lines
         graph = self.graph
         graph_kinds = self.graph_kinds
-        content = self.content
-        parts = self.parts
-        part_at = self.part_at
         section = self.section
         bucket = self.takeaways
         last = self.last  # kept here, stored once: only the end of the file needs it
@@ -210,7 +205,7 @@ class _Body:
                         short_header(stripped, True) if len(stripped) <= MAX_HEADER_LEN else None
                     )
                     if found is None:
-                        kind = _remember_graph_line(stripped)
+                        kind = _remember(_graph_memo, stripped, graph_line(stripped))
                 if kind is not None:
                     graph.append(stripped)
                     graph_kinds.append(kind)
@@ -223,21 +218,9 @@ class _Body:
                 if found is _UNSEEN:
                     found = _remember_header(stripped)
             if found is not None:
-                # A rich file has a dozen headers. The usual ones are opened here: a section
-                # after the retelling's, later than any before it (so neither repeated nor out
-                # of order), or an analysis part met once under the analysis.
-                if type(found) is Section and found > self.known and section > _RETELLING:
-                    self.header_at[found] = j
-                    section = self.section = self.known = found
-                    bucket = parts.setdefault(None, []) if found == _ANALYSIS else content[found]
-                elif type(found) is Part and self.known == _ANALYSIS and found not in part_at:
-                    part_at[found] = j
-                    bucket = parts[found] = []
-                    section = self.section = _ANALYSIS
-                else:
-                    self.header(j, stripped, found)
-                    section = self.section
-                    bucket = self.bucket
+                self.header(j, stripped, found)
+                section = self.section
+                bucket = self.bucket
             elif section in _BUCKETED:
                 bucket.append(stripped)
             else:

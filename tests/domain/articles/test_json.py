@@ -120,6 +120,8 @@ JSON_FIELDS: list[tuple[str, dict[str, object], str, object]] = [
     ),
     ("published-at-empty", {"published_at": "  "}, "published_at", None),
     ("unknown-keys-ignored", {"id": 7, "feed": {"name": "x"}}, "title", "Title"),
+    # A byte order mark carries nothing; the text form drops one at the start of a file.
+    ("title-after-a-bom", {"title": "\ufeff Title"}, "title", "Title"),
 ]
 
 
@@ -140,6 +142,7 @@ JSON_REFUSALS: list[tuple[str, object, str]] = [
     ("no-title", {"takeaways": ["a"], "retelling": "p"}, "title: missing"),
     ("title-not-string", {**BASE_JSON, "title": 5}, "title: expected a string, found a number"),
     ("title-blank", {**BASE_JSON, "title": "  "}, "title: must not be empty"),
+    ("title-only-a-bom", {**BASE_JSON, "title": "\ufeff"}, "title: must not be empty"),
     ("title-two-lines", {**BASE_JSON, "title": "One\nTwo"}, "title: must be one line"),
     (
         "title-hashtag",
