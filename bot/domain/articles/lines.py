@@ -235,9 +235,7 @@ _SHARED_TAILS = (" shared articles", " shared article", " shared")
 _COUNT_SEPARATORS = " \t:·•—–-,("
 
 
-# Graph rows repeat from file to file ("14 shared", the names of the people in the news), and
-# rich files have a score of them each: remember recent answers, as short_header does.
-@lru_cache(maxsize=16384)
+# Not cached here: graph lines are read through sections.graph_line, whose answers are kept.
 def split_count(text: str) -> tuple[str, int] | None:
     """Split "Donald Trump · 14 shared" into ("Donald Trump", 14); None without a count.
 

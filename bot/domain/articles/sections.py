@@ -71,7 +71,6 @@ def without_labels(lines: Iterable[str]) -> tuple[str, ...]:
     return tuple(line for line in lines if not is_label(line))
 
 
-@lru_cache(maxsize=16384)
 def row_of(stripped: str) -> tuple[Connection | None, str] | None:
     """Read a graph row: its connection when the count is on the same line, else (None, name).
     None when the line is not a row (no icon, or no name)."""
